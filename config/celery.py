@@ -1,0 +1,11 @@
+"""The Celery application, configured from Django settings (namespace CELERY)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("gcio")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
