@@ -1,0 +1,141 @@
+"""Serializers of the courses API (contract shapes in API.md)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from courses.models import Course
+
+
+class CourseListSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    modules_count = serializers.IntegerField()
+
+
+class LessonOutlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    order = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class QuizSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    pass_mark = serializers.IntegerField()
+    max_attempts = serializers.IntegerField()
+    time_limit_minutes = serializers.IntegerField(allow_null=True)
+
+
+class ModuleOutlineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="module.pk")
+    order = serializers.IntegerField(source="module.order")
+    stage = serializers.CharField(source="module.stage")
+    title = serializers.CharField(source="module.title")
+    summary = serializers.CharField(source="module.summary")
+    lessons = LessonOutlineSerializer(many=True)
+    quiz = QuizSummarySerializer(source="extras.quiz", allow_null=True)
+
+
+class CourseDetailSerializer(serializers.Serializer):
+    slug = serializers.SlugField(source="course.slug")
+    title = serializers.CharField(source="course.title")
+    description = serializers.CharField(source="course.description")
+    modules = ModuleOutlineSerializer(many=True)
+
+
+class CohortSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=150)
+    course = serializers.SlugRelatedField(slug_field="slug", queryset=Course.objects.all())
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    participants_count = serializers.IntegerField(read_only=True, default=0)
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return value.strip()
+
+
+class EnrolmentImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("CSV (comma or semicolon, UTF-8) or XLSX enrolment file."))
+
+
+class EnrolmentImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    total = serializers.IntegerField()
+    enrolled = serializers.IntegerField(help_text=_("Participants newly enrolled in this cohort."))
+    dry_run = serializers.BooleanField()
+
+
+class FileErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class EnrolmentImportErrorSerializer(serializers.Serializer):
+    errors = FileErrorSerializer(many=True)
+
+
+class IdNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SlugTitleSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+
+
+class ModuleStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="module.pk")
+    state = serializers.ChoiceField(choices=["locked", "available", "completed"])
+    best_score = serializers.IntegerField(allow_null=True)
+    lessons_done = serializers.IntegerField()
+    lessons_total = serializers.IntegerField()
+    quiz_passed = serializers.BooleanField()
+
+
+class EnrollmentProgressSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="enrollment.pk")
+    cohort = IdNameSerializer(source="enrollment.cohort")
+    course = SlugTitleSerializer(source="enrollment.cohort.course")
+    progress_percent = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    modules = ModuleStateSerializer(many=True)
+
+
+class CohortProgressModuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="module.pk")
+    state = serializers.ChoiceField(choices=["locked", "available", "completed"])
+    best_score = serializers.IntegerField(allow_null=True)
+
+
+class CohortProgressSerializer(serializers.Serializer):
+    nip = serializers.CharField(source="enrollment.participant.nip")
+    full_name = serializers.CharField(source="enrollment.participant.full_name")
+    unit = serializers.CharField(source="enrollment.participant.unit")
+    progress_percent = serializers.IntegerField()
+    modules = CohortProgressModuleSerializer(many=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    certificate_number = serializers.CharField(allow_null=True)
+
+
+class LessonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="lesson.pk")
+    title = serializers.CharField(source="lesson.title")
+    body_html = serializers.CharField()
+    module = serializers.IntegerField(source="lesson.module_id")
+    order = serializers.IntegerField(source="lesson.order")
+    previous = serializers.IntegerField(source="previous_id", allow_null=True)
+    next = serializers.IntegerField(source="next_id", allow_null=True)
+    completed = serializers.BooleanField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()

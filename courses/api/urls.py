@@ -1,0 +1,27 @@
+"""API routes of the courses app; a host mounts them under /api/v1/."""
+
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from .views import (
+    CohortListCreateView,
+    CohortProgressView,
+    CourseDetailView,
+    CourseListView,
+    EnrolmentImportView,
+    LessonCompleteView,
+    LessonDetailView,
+    MyEnrollmentsView,
+)
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("courses/", CourseListView.as_view(), name="api-course-list"),
+    path("courses/<slug:slug>/", CourseDetailView.as_view(), name="api-course-detail"),
+    path("cohorts/", CohortListCreateView.as_view(), name="api-cohort-list"),
+    path("cohorts/<int:pk>/enrollments/import/", EnrolmentImportView.as_view(), name="api-enrolment-import"),
+    path("cohorts/<int:pk>/progress/", CohortProgressView.as_view(), name="api-cohort-progress"),
+    path("lessons/<int:pk>/", LessonDetailView.as_view(), name="api-lesson-detail"),
+    path("lessons/<int:pk>/complete/", LessonCompleteView.as_view(), name="api-lesson-complete"),
+    path("me/enrollments/", MyEnrollmentsView.as_view(), name="api-my-enrollments"),
+]

@@ -1,0 +1,177 @@
+"""Thin DRF views of the courses API."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses.enrolment_file import EnrolmentFileInvalid
+from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled
+from courses.models import Cohort, Enrollment, Lesson
+from courses.reports import cohort_progress_csv_response, cohort_progress_payload
+from courses.selectors import (
+    cohort_enrollments,
+    cohort_list,
+    course_list_published,
+    course_outline,
+    enrollment_for_course,
+    enrollments_progress,
+    lesson_view,
+    module_access,
+    participant_enrollments,
+    user_is_operator,
+)
+from courses.services import cohort_create, enrolment_import, lesson_complete
+
+from .permissions import IsOperator, IsParticipant
+from .renderers import CSVRenderer
+from .serializers import (
+    CohortProgressSerializer,
+    CohortSerializer,
+    CourseDetailSerializer,
+    CourseListSerializer,
+    EnrollmentProgressSerializer,
+    EnrolmentImportErrorSerializer,
+    EnrolmentImportRequestSerializer,
+    EnrolmentImportResultSerializer,
+    ErrorSerializer,
+    LessonSerializer,
+)
+
+
+class CourseListView(APIView):
+    @extend_schema(responses=CourseListSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(CourseListSerializer(course_list_published(), many=True).data)
+
+
+class CourseDetailView(APIView):
+    @extend_schema(responses=CourseDetailSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        outline = course_outline(slug=slug)
+        if outline is None:
+            raise Http404
+        return Response(CourseDetailSerializer(outline).data)
+
+
+class CohortListCreateView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(responses=CohortSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(CohortSerializer(cohort_list(), many=True).data)
+
+    @extend_schema(request=CohortSerializer, responses={201: CohortSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = CohortSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            cohort = cohort_create(**serializer.validated_data)
+        except CohortInvalid as exc:
+            raise ValidationError({exc.field: [str(exc.message)]}) from exc
+        cohort.participants_count = 0
+        return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
+
+
+class EnrolmentImportView(APIView):
+    permission_classes = [IsOperator]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": EnrolmentImportRequestSerializer},
+        parameters=[OpenApiParameter("dry_run", bool, description="Validate and count without writing.")],
+        responses={200: EnrolmentImportResultSerializer, 400: EnrolmentImportErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = get_object_or_404(Cohort, pk=pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response(
+                {"errors": [{"line": None, "column": None, "message": _("Attach the file in the field “file”.")}]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
+        try:
+            result = enrolment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
+        except EnrolmentFileInvalid as exc:
+            return Response({"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
+        except EnrolmentConflict as exc:
+            return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        return Response(result.as_dict())
+
+
+def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN) -> Response:
+    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code)
+
+
+def _lesson_access(request: Request, lesson: Lesson):
+    """The enrolment through which the user reads ``lesson`` (None for an operator's preview)."""
+    access = module_access(user=request.user, module=lesson.module)
+    if access.enrollment is None:
+        if user_is_operator(request.user):
+            return None
+        raise NotEnrolled()
+    if not access.allowed:
+        raise ModuleLocked()
+    return access.enrollment
+
+
+class LessonDetailView(APIView):
+    @extend_schema(responses={200: LessonSerializer, 403: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
+        try:
+            enrollment = _lesson_access(request, lesson)
+        except CoursesError as exc:
+            return _error(exc)
+        return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=enrollment)).data)
+
+
+class LessonCompleteView(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(request=None, responses={200: EnrollmentProgressSerializer, 403: ErrorSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
+        enrollment = enrollment_for_course(user=request.user, course_id=lesson.module.course_id)
+        if enrollment is None:
+            return _error(NotEnrolled())
+        try:  # the service checks the module is unlocked, under the enrolment's lock
+            lesson_complete(enrollment=enrollment, lesson=lesson)
+        except CoursesError as exc:
+            return _error(exc)
+        (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
+        return Response(EnrollmentProgressSerializer(progress).data)
+
+
+class MyEnrollmentsView(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(responses=EnrollmentProgressSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        progress = enrollments_progress(participant_enrollments(user=request.user))
+        return Response(EnrollmentProgressSerializer(progress, many=True).data)
+
+
+class CohortProgressView(APIView):
+    permission_classes = [IsOperator]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the same as CSV.")],
+        responses={(200, "application/json"): CohortProgressSerializer(many=True), (200, "text/csv"): str},
+    )
+    def get(self, request: Request, pk: int):
+        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
+        progress = enrollments_progress(cohort_enrollments(cohort=cohort))
+        if request.accepted_renderer.format == "csv":
+            return cohort_progress_csv_response(cohort=cohort, progress=progress)
+        # Plain dicts (same shape as CohortProgressSerializer): nested serializers cost too much at 2,000 rows.
+        return Response(cohort_progress_payload(progress))

@@ -1,0 +1,23 @@
+"""App configuration for the course catalogue, participants and progress."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoursesConfig(AppConfig):
+    name = "courses"
+    verbose_name = _("Courses")
+    default_auto_field = "django.db.models.BigAutoField"
+    # What a host project must install beside this app (see checks.py).
+    required_apps = (
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "rest_framework",
+        "rest_framework.authtoken",
+    )
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system check

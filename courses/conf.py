@@ -1,0 +1,25 @@
+"""App settings with defaults, read at call time so a host project can override them."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Folder holding one sub-folder per course (course.yaml, module folders).
+    "CURRICULUM_DIR": Path(__file__).resolve().parent / "curriculum",
+    # Name of the group whose members (and superusers) manage cohorts.
+    "OPERATORS_GROUP": "operators",
+    # Enrolment file limits.
+    "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 20_000,
+    # Rows written per INSERT/UPDATE statement when importing.
+    "IMPORT_BATCH_SIZE": 1000,
+    # How long the link in an invitation email stays valid.
+    "INVITATION_TIMEOUT_DAYS": 14,
+}
+
+
+def courses_setting(name: str) -> Any:
+    """Return ``COURSES_<name>`` from the host settings, or this app's default."""
+    return getattr(settings, f"COURSES_{name}", DEFAULTS[name])

@@ -1,0 +1,76 @@
+"""Reading curriculum files: course.yaml, module folders, Markdown lessons with front matter."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class CurriculumError(Exception):
+    """A curriculum file is missing or malformed; the message names the file."""
+
+
+@dataclass
+class CurriculumReport:
+    """Counts of what a load created, updated, deleted or left unchanged, per kind."""
+
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    warnings: list[str] = field(default_factory=list)
+
+    def record(self, kind: str, outcome: str, n: int = 1) -> None:
+        if n:
+            self.counts[kind][outcome] += n
+
+    @property
+    def changed(self) -> bool:
+        return any(c[o] for c in self.counts.values() for o in ("created", "updated", "deleted"))
+
+    def lines(self) -> list[str]:
+        return [
+            f"{kind}: " + ", ".join(f"{outcome} {n}" for outcome, n in sorted(counter.items()))
+            for kind, counter in sorted(self.counts.items())
+        ]
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CurriculumError(f"{path}: file not found") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CurriculumError(f"{path}: cannot be read as UTF-8 YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CurriculumError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def require(data: dict[str, Any], name: str, path: Path, kind: type = str) -> Any:
+    value = data.get(name)
+    if value is None or (kind is str and not str(value).strip()):
+        raise CurriculumError(f"{path}: '{name}' is required")
+    if not isinstance(value, kind):
+        raise CurriculumError(f"{path}: '{name}' must be a {kind.__name__}")
+    return value.strip() if isinstance(value, str) else value
+
+
+def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
+    """Split a Markdown file into its YAML front matter and body."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CurriculumError(f"{path}: file not found") from exc
+    if not text.startswith("---"):
+        raise CurriculumError(f"{path}: must start with YAML front matter between '---' lines")
+    parts = text.split("\n---", 1)
+    if len(parts) != 2:
+        raise CurriculumError(f"{path}: front matter is not closed with '---'")
+    try:
+        meta = yaml.safe_load(parts[0][3:]) or {}
+    except yaml.YAMLError as exc:
+        raise CurriculumError(f"{path}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise CurriculumError(f"{path}: front matter must be a mapping")
+    body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
+    return meta, body.strip() + "\n"

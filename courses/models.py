@@ -1,0 +1,213 @@
+"""Catalogue (Course → Module → Lesson) and participant profiles; data and constraints only."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_nip
+
+
+class Stage(models.TextChoices):
+    TRANSFORMATION = "transformation", _("Digital transformation")
+    LEADERSHIP = "leadership", _("Digital leadership")
+    IMPLEMENTATION = "implementation", _("Implementation")
+    ATTENTION = "attention", _("Attention points")
+
+
+class Course(models.Model):
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    published = models.BooleanField(_("published"), default=False)
+    certificate_prefix = models.CharField(
+        _("certificate number prefix"),
+        max_length=32,
+        help_text=_("Start of every certificate number, e.g. GCIO-KALTIM."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(certificate_prefix__regex=r"^[A-Z0-9][A-Z0-9-]*$"),
+                name="course_certificate_prefix_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules", verbose_name=_("course"))
+    key = models.SlugField(_("key"), max_length=64, help_text=_("Stable identifier used by the curriculum files."))
+    order = models.PositiveSmallIntegerField(_("order"))
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "key"], name="module_unique_key_per_course"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="module_stage_valid"),
+            models.CheckConstraint(condition=Q(order__gte=1), name="module_order_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.title}"
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module"))
+    key = models.SlugField(_("key"), max_length=64, help_text=_("Stable identifier used by the curriculum files."))
+    order = models.PositiveSmallIntegerField(_("order"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["module", "order", "id"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        constraints = [
+            models.UniqueConstraint(fields=["module", "key"], name="lesson_unique_key_per_module"),
+            models.CheckConstraint(condition=Q(order__gte=1), name="lesson_order_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ParticipantProfile(models.Model):
+    """One per participant user; the NIP identifies an ASN across cohorts."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="participant_profile",
+        verbose_name=_("user"),
+    )
+    nip = models.CharField(_("NIP"), max_length=18, unique=True, validators=[validate_nip])
+    full_name = models.CharField(_("full name"), max_length=150)
+    unit = models.CharField(_("unit (OPD)"), max_length=200, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    invited_at = models.DateTimeField(_("invitation sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        verbose_name = _("participant profile")
+        verbose_name_plural = _("participant profiles")
+        constraints = [
+            models.CheckConstraint(condition=Q(nip__regex=r"^[0-9]{18}$"), name="participant_nip_18_digits"),
+            models.CheckConstraint(condition=~Q(full_name=""), name="participant_full_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.nip})"
+
+
+class Cohort(models.Model):
+    """A group of participants taking a course together, run by operators."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("course"))
+    name = models.CharField(_("name"), max_length=150)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_on__lte=models.F("ends_on")), name="cohort_starts_before_ends"),
+            models.UniqueConstraint(fields=["course", "name"], name="cohort_unique_name_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(models.Model):
+    """A participant's place in a cohort; one per participant and cohort."""
+
+    participant = models.ForeignKey(
+        ParticipantProfile, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("participant")
+    )
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("cohort"))
+    enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["cohort", "participant__full_name"]
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "cohort"], name="enrollment_unique_participant_cohort"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} — {self.cohort}"
+
+
+class ModuleState(models.TextChoices):
+    LOCKED = "locked", _("Locked")
+    AVAILABLE = "available", _("Available")
+    COMPLETED = "completed", _("Completed")
+
+
+class LessonCompletion(models.Model):
+    """A participant finished reading a lesson (a recorded fact; never recomputed)."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="lesson_completions", verbose_name=_("enrolment")
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions", verbose_name=_("lesson"))
+    completed_at = models.DateTimeField(_("completed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lesson completion")
+        verbose_name_plural = _("lesson completions")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "lesson"], name="lesson_completion_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.lesson_id}"
+
+
+class ModuleProgress(models.Model):
+    """Per enrolment and module: best quiz score, when the quiz was passed, when the module completed."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="module_progress", verbose_name=_("enrolment")
+    )
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="progress", verbose_name=_("module"))
+    best_score = models.PositiveSmallIntegerField(_("best quiz score (%)"), null=True, blank=True)
+    quiz_passed_at = models.DateTimeField(_("quiz passed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("module progress")
+        verbose_name_plural = _("module progress")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "module"], name="module_progress_once"),
+            models.CheckConstraint(
+                condition=Q(best_score__isnull=True) | Q(best_score__gte=0, best_score__lte=100),
+                name="module_progress_score_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.module_id}"

@@ -1,0 +1,466 @@
+"""Every write the courses app does: curriculum, cohorts and enrolment, invitations, progress."""
+
+import datetime
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.mail import get_connection
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .conf import courses_setting
+from .curriculum import CurriculumError, CurriculumReport, read_markdown, read_yaml, require
+from .emails import invitation_message
+from .enrolment_file import EnrolmentFileInvalid, EnrolmentRow, FileError, read_enrolment_file
+from .errors import CohortInvalid, EnrolmentConflict, ModuleLocked
+from .extensions import module_extras
+from .models import (
+    Cohort,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonCompletion,
+    Module,
+    ModuleProgress,
+    ModuleState,
+    ParticipantProfile,
+    Stage,
+)
+from .selectors import module_states
+from .signals import course_completed, curriculum_module_loaded
+
+
+def sync_fields(instance: models.Model, values: dict[str, Any]) -> bool:
+    """Set ``values`` on ``instance`` and save only if something differs; True when saved."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    if changed:
+        update_fields = changed + [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
+        instance.save(update_fields=update_fields)
+    return bool(changed)
+
+
+def sync_children(
+    *,
+    kind: str,
+    existing: dict[str, models.Model],
+    wanted: list[dict[str, Any]],
+    create: Any,
+    report: CurriculumReport,
+) -> dict[str, models.Model]:
+    """Create, update or leave each wanted row (matched by ``key``); return them by key."""
+    result: dict[str, models.Model] = {}
+    for values in wanted:
+        key = values["key"]
+        instance = existing.get(key)
+        if instance is None:
+            result[key] = create(**values)
+            report.record(kind, "created")
+        else:
+            report.record(kind, "updated" if sync_fields(instance, values) else "unchanged")
+            result[key] = instance
+    return result
+
+
+def _unique_keys(items: list[dict[str, Any]], where: Path, kind: str) -> None:
+    keys = [item["key"] for item in items]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise CurriculumError(f"{where}: duplicate {kind} key(s): {', '.join(duplicates)}")
+
+
+def _read_module(module_dir: Path, order: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    path = module_dir / "module.yaml"
+    data = read_yaml(path)
+    stage = require(data, "stage", path)
+    if stage not in Stage.values:
+        raise CurriculumError(f"{path}: stage must be one of {', '.join(Stage.values)}")
+    module = {
+        "key": require(data, "key", path),
+        "order": order,
+        "stage": stage,
+        "title": require(data, "title", path),
+        "summary": str(data.get("summary") or "").strip(),
+    }
+    lessons = []
+    for lesson_order, filename in enumerate(require(data, "lessons", path, list), start=1):
+        lesson_path = module_dir / str(filename)
+        meta, body = read_markdown(lesson_path)
+        lessons.append(
+            {
+                "key": require(meta, "key", lesson_path),
+                "order": lesson_order,
+                "title": require(meta, "title", lesson_path),
+                "body": body,
+            }
+        )
+    _unique_keys(lessons, path, "lesson")
+    return module, lessons
+
+
+@transaction.atomic
+def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> CurriculumReport:
+    """Load or update one course from its curriculum folder.
+
+    Side effects: creates or updates the course, its modules, lessons and (through
+    ``curriculum_module_loaded`` receivers) their quizzes, matching rows by stable keys so
+    ids, and therefore participants' progress, survive. Lessons no longer in the files are
+    deleted; modules no longer in the files are kept and reported. Idempotent: a second
+    load of unchanged files writes nothing. All or nothing: a malformed file raises
+    ``CurriculumError`` and rolls everything back.
+    """
+    source_dir = Path(source_dir or Path(courses_setting("CURRICULUM_DIR")) / slug)
+    path = source_dir / "course.yaml"
+    data = read_yaml(path)
+    report = CurriculumReport()
+    if require(data, "slug", path) != slug:
+        raise CurriculumError(f"{path}: slug is '{data['slug']}', expected '{slug}'")
+
+    course_values = {
+        "title": require(data, "title", path),
+        "description": str(data.get("description") or "").strip(),
+        "published": bool(data.get("published", False)),
+        "certificate_prefix": require(data, "certificate_prefix", path),
+    }
+    course = Course.objects.select_for_update().filter(slug=slug).first()
+    if course is None:
+        course = Course.objects.create(slug=slug, **course_values)
+        report.record("course", "created")
+    else:
+        report.record("course", "updated" if sync_fields(course, course_values) else "unchanged")
+
+    module_dirs = [source_dir / str(name) for name in require(data, "modules", path, list)]
+    parsed = [_read_module(module_dir, order) for order, module_dir in enumerate(module_dirs, start=1)]
+    _unique_keys([module for module, _ in parsed], path, "module")
+
+    existing_modules = {m.key: m for m in course.modules.all()}
+    modules = sync_children(
+        kind="module",
+        existing=existing_modules,
+        wanted=[module for module, _ in parsed],
+        create=lambda **values: Module.objects.create(course=course, **values),
+        report=report,
+    )
+    for stale in sorted(set(existing_modules) - set(modules)):
+        report.warnings.append(f"module '{stale}' is no longer in the files; it was kept")
+
+    for (module_values, lessons), module_dir in zip(parsed, module_dirs, strict=True):
+        module = modules[module_values["key"]]
+        existing_lessons = {lesson.key: lesson for lesson in module.lessons.all()}
+        kept = sync_children(
+            kind="lesson",
+            existing=existing_lessons,
+            wanted=lessons,
+            create=lambda module=module, **values: Lesson.objects.create(module=module, **values),
+            report=report,
+        )
+        removed = [existing_lessons[key].pk for key in set(existing_lessons) - set(kept)]
+        if removed:
+            Lesson.objects.filter(pk__in=removed).delete()
+            report.record("lesson", "deleted", len(removed))
+        curriculum_module_loaded.send(sender=Module, module=module, source_dir=module_dir, report=report)
+    return report
+
+
+def _module_complete_if_done(
+    *, enrollment: Enrollment, module: Module, has_quiz: bool, progress: ModuleProgress | None = None
+) -> None:
+    """Record the module as completed once all its lessons are done and its quiz (if any) passed."""
+    if progress is None:
+        progress, _ = ModuleProgress.objects.get_or_create(enrollment=enrollment, module=module)
+    # Cheap checks first: most calls stop here (module already completed, or quiz not yet passed).
+    if progress.completed_at or (has_quiz and progress.quiz_passed_at is None):
+        return
+    lesson_ids = set(module.lessons.values_list("pk", flat=True))
+    done = set(
+        LessonCompletion.objects.filter(enrollment=enrollment, lesson__module=module).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    if not lesson_ids <= done:
+        return
+    now = timezone.now()
+    # Conditional update: of two racing requests exactly one records the completion.
+    if ModuleProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=now):
+        _course_complete_if_done(enrollment=enrollment, now=now)
+
+
+def _course_complete_if_done(*, enrollment: Enrollment, now) -> None:
+    course_modules = Module.objects.filter(course_id=enrollment.cohort.course_id).count()
+    completed = ModuleProgress.objects.filter(enrollment=enrollment, completed_at__isnull=False).count()
+    if completed < course_modules:
+        return
+    if Enrollment.objects.filter(pk=enrollment.pk, completed_at__isnull=True).update(completed_at=now):
+        enrollment.completed_at = now
+        enrollment_id = enrollment.pk
+        transaction.on_commit(lambda: course_completed.send(sender=Enrollment, enrollment_id=enrollment_id))
+
+
+def _ensure_unlocked(*, enrollment: Enrollment, module: Module) -> None:
+    if module_states(enrollment=enrollment)[module.pk] == ModuleState.LOCKED:
+        raise ModuleLocked()
+
+
+@transaction.atomic
+def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> bool:
+    """Mark ``lesson`` done for ``enrollment``; True if newly recorded.
+
+    Side effects: writes a LessonCompletion, may complete the module and the course (which sends
+    ``course_completed`` once, after commit). Idempotent and safe to race: the database allows one
+    completion per lesson and the module/course completions are conditional updates.
+    Raises ModuleLocked when the lesson's module is still locked.
+    """
+    # Serialise concurrent writes for this enrolment so the completion checks see each other
+    # (of=self: never the cohort row, which every participant of the cohort shares).
+    enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=enrollment.pk)
+    module = lesson.module
+    _ensure_unlocked(enrollment=enrollment, module=module)
+    _, created = LessonCompletion.objects.get_or_create(enrollment=enrollment, lesson=lesson)
+    if created:  # a lesson already done cannot change the module's state
+        _module_complete_if_done(enrollment=enrollment, module=module, has_quiz=_module_has_quiz(module))
+    return created
+
+
+def _module_has_quiz(module: Module) -> bool:
+    # The quiz lives in another app; courses only knows it through the "quiz" extension point.
+    return module_extras([module.pk], ["quiz"])["quiz"].get(module.pk) is not None
+
+
+@transaction.atomic
+def quiz_result_record(*, enrollment: Enrollment, module: Module, score_percent: int, passed: bool) -> None:
+    """Record a graded quiz attempt for ``module``: keeps the best score, the first pass time.
+
+    Side effects: updates ModuleProgress; a pass may complete the module and the course (which
+    sends ``course_completed`` once, after commit). Idempotent: recording the same result again
+    changes nothing.
+    """
+    enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=enrollment.pk)
+    progress, _ = ModuleProgress.objects.get_or_create(enrollment=enrollment, module=module)
+    ModuleProgress.objects.filter(pk=progress.pk).filter(
+        Q(best_score__isnull=True) | Q(best_score__lt=score_percent)
+    ).update(best_score=score_percent)
+    if passed:
+        now = timezone.now()
+        if ModuleProgress.objects.filter(pk=progress.pk, quiz_passed_at__isnull=True).update(quiz_passed_at=now):
+            progress.quiz_passed_at = now
+        _module_complete_if_done(enrollment=enrollment, module=module, has_quiz=True, progress=progress)
+
+
+# --- Cohorts and enrolment -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrolmentImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    total: int
+    enrolled: int
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+
+def cohort_create(*, course: Course, name: str, starts_on: datetime.date, ends_on: datetime.date) -> Cohort:
+    """Create a cohort. Raises CohortInvalid when the dates are in the wrong order or the name is taken."""
+    name = name.strip()
+    if starts_on > ends_on:
+        raise CohortInvalid(_("The start date must be on or before the end date."), field="ends_on")
+    try:
+        with transaction.atomic():
+            return Cohort.objects.create(course=course, name=name, starts_on=starts_on, ends_on=ends_on)
+    except IntegrityError as exc:
+        raise CohortInvalid(_("This course already has a cohort with that name."), field="name") from exc
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_for_rows(rows: list[EnrolmentRow], batch: int):
+    """Profiles by NIP, users by NIP username and by lower-cased email (a fixed number of queries per batch)."""
+    User = get_user_model()
+    profiles: dict[str, ParticipantProfile] = {}
+    users_by_username: dict[str, Any] = {}
+    users_by_email: dict[str, Any] = {}
+    nips = [row.nip for row in rows]
+    emails = [row.email for row in rows]
+    for chunk in _chunks(nips, batch):
+        for profile in ParticipantProfile.objects.filter(nip__in=chunk).select_related("user"):
+            profiles[profile.nip] = profile
+        for user in User.objects.filter(username__in=chunk).select_related("participant_profile"):
+            users_by_username[user.username] = user
+    for chunk in _chunks(emails, batch):
+        for user in (
+            User.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk)
+            .select_related("participant_profile")
+        ):
+            users_by_email.setdefault(user.email_lower, user)
+    return profiles, users_by_username, users_by_email
+
+
+def _email_conflicts(rows, profiles, users_by_email) -> list[FileError]:
+    errors = []
+    for row in rows:
+        owner = users_by_email.get(row.email)
+        if owner is None:
+            continue
+        owner_profile = getattr(owner, "participant_profile", None)
+        if owner_profile is not None and owner_profile.nip == row.nip:
+            continue
+        if owner_profile is None and owner.username == row.nip:
+            continue
+        errors.append(
+            FileError(
+                row.line,
+                "email",
+                _("This email already belongs to another person (%(who)s); every person needs their own email.")
+                % {"who": f"NIP …{owner_profile.nip[-4:]}" if owner_profile else _("a staff account")},
+            )
+        )
+    return errors
+
+
+@transaction.atomic
+def enrolment_import(
+    *, cohort: Cohort, upload: IO[bytes], name: str = "", size: int | None = None, dry_run: bool = False
+) -> EnrolmentImportResult:
+    """Enrol the people of an enrolment file (CSV or XLSX) into ``cohort``.
+
+    Side effects (not in a dry run): creates accounts (username = NIP, no usable password) and
+    profiles for new people, updates changed name/email/unit/position of known people (matched by
+    NIP), enrols everyone in the cohort, and after commit enqueues invitation emails for the new
+    accounts. All or nothing: any invalid row raises EnrolmentFileInvalid listing every problem and
+    writes nothing. Idempotent: importing the same file again reports everything unchanged.
+    """
+    rows = read_enrolment_file(upload, name=name, size=size)
+    batch = courses_setting("IMPORT_BATCH_SIZE")
+    # One import per cohort at a time; concurrent imports of the same people fail cleanly below.
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    profiles, users_by_username, users_by_email = _existing_for_rows(rows, batch)
+    errors = _email_conflicts(rows, profiles, users_by_email)
+    if errors:
+        raise EnrolmentFileInvalid(errors)
+
+    new_rows, changed, unchanged = [], [], 0
+    for row in rows:
+        profile = profiles.get(row.nip)
+        if profile is None:
+            new_rows.append(row)
+            continue
+        wanted = {"full_name": row.full_name, "unit": row.unit, "position": row.position}
+        if all(getattr(profile, k) == v for k, v in wanted.items()) and profile.user.email.lower() == row.email:
+            unchanged += 1
+        else:
+            changed.append((profile, row))
+    enrolled_ids = set()
+    for chunk in _chunks([p.pk for p in profiles.values()], batch):
+        enrolled_ids.update(
+            Enrollment.objects.filter(cohort=cohort, participant_id__in=chunk).values_list("participant_id", flat=True)
+        )
+    to_enrol = len(new_rows) + sum(1 for p in profiles.values() if p.pk not in enrolled_ids)
+    result = EnrolmentImportResult(
+        created=len(new_rows),
+        updated=len(changed),
+        unchanged=unchanged,
+        total=len(rows),
+        enrolled=to_enrol,
+        dry_run=dry_run,
+    )
+    if dry_run:
+        return result
+
+    try:
+        with transaction.atomic():
+            new_profiles = _create_participants(new_rows, users_by_username, batch)
+            _update_participants(changed, batch)
+            participants = list(profiles.values()) + new_profiles
+            Enrollment.objects.bulk_create(
+                [Enrollment(cohort=cohort, participant=p) for p in participants if p.pk not in enrolled_ids],
+                batch_size=batch,
+                ignore_conflicts=True,
+            )
+    except IntegrityError as exc:
+        raise EnrolmentConflict() from exc
+
+    invite_ids = [p.user_id for p in new_profiles]
+    if invite_ids:
+        from .tasks import invitations_send_task
+
+        for chunk in _chunks(invite_ids, 500):
+            transaction.on_commit(lambda chunk=chunk: invitations_send_task.delay(chunk))
+    return result
+
+
+def _create_participants(rows: list[EnrolmentRow], users_by_username: dict, batch: int) -> list[ParticipantProfile]:
+    User = get_user_model()
+    unusable = make_password(None)
+    users = {row.nip: users_by_username[row.nip] for row in rows if row.nip in users_by_username}
+    fresh = [User(username=row.nip, email=row.email, password=unusable) for row in rows if row.nip not in users]
+    for user in User.objects.bulk_create(fresh, batch_size=batch):
+        users[user.username] = user
+    profiles = [
+        ParticipantProfile(
+            user=users[row.nip], nip=row.nip, full_name=row.full_name, unit=row.unit, position=row.position
+        )
+        for row in rows
+    ]
+    return ParticipantProfile.objects.bulk_create(profiles, batch_size=batch)
+
+
+def _update_participants(changed: list[tuple[ParticipantProfile, EnrolmentRow]], batch: int) -> None:
+    if not changed:
+        return
+    now = timezone.now()
+    users = []
+    for profile, row in changed:
+        profile.full_name, profile.unit, profile.position, profile.updated_at = (
+            row.full_name,
+            row.unit,
+            row.position,
+            now,
+        )
+        if profile.user.email.lower() != row.email:
+            profile.user.email = row.email
+            users.append(profile.user)
+    ParticipantProfile.objects.bulk_update(
+        [p for p, _ in changed], ["full_name", "unit", "position", "updated_at"], batch_size=batch
+    )
+    if users:
+        get_user_model().objects.bulk_update(users, ["email"], batch_size=batch)
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+def invitations_send(*, user_ids: list[int]) -> int:
+    """Email each new participant a link to set their password; returns how many were sent.
+
+    Idempotent: a participant is claimed (``invited_at`` set) before the email goes out and
+    released again if sending fails, so a retried task never emails anyone twice.
+    """
+    sent = 0
+    profiles = ParticipantProfile.objects.filter(user_id__in=user_ids, invited_at__isnull=True).select_related("user")
+    with get_connection() as connection:
+        for profile in profiles:
+            if not ParticipantProfile.objects.filter(pk=profile.pk, invited_at__isnull=True).update(
+                invited_at=timezone.now()
+            ):
+                continue
+            try:
+                invitation_message(profile=profile, connection=connection).send()
+            except Exception:
+                ParticipantProfile.objects.filter(pk=profile.pk).update(invited_at=None)
+                raise
+            sent += 1
+    return sent

@@ -1,0 +1,12 @@
+"""Signals other apps subscribe to; courses never imports them (dependencies point one way)."""
+
+from django.dispatch import Signal
+
+# Sent inside the curriculum load transaction for every module in the files.
+# kwargs: module (Module), source_dir (pathlib.Path), report (CurriculumReport).
+# A receiving app loads its own content for that module (e.g. the quiz) from source_dir.
+curriculum_module_loaded = Signal()
+
+# Sent once per enrolment, after the transaction that completed its last module commits.
+# kwargs: enrollment_id (int).
+course_completed = Signal()

@@ -1,0 +1,115 @@
+"""factory_boy factories shared by the tests."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from assessments.models import Choice, Question, QuestionKind, Quiz
+from courses.models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile, Stage
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery")
+
+
+class ParticipantProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParticipantProfile
+
+    # Valid NIPs: born 1980-01-01..28, appointed 2005-01, sex 1, serial from the sequence.
+    nip = factory.Sequence(lambda n: f"198001{(n % 28) + 1:02d}200501{1}{n % 1000:03d}")
+    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..nip"))
+    full_name = factory.Faker("name", locale="id_ID")
+    unit = "Dinas Komunikasi dan Informatika"
+    position = "Kepala Bidang"
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    title = factory.Sequence(lambda n: f"Course {n}")
+    description = "A course."
+    published = True
+    certificate_prefix = "TEST-PREFIX"
+
+
+class ModuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Module
+
+    course = factory.SubFactory(CourseFactory)
+    key = factory.Sequence(lambda n: f"module-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+    stage = Stage.TRANSFORMATION
+    title = factory.Sequence(lambda n: f"Module {n}")
+
+
+class LessonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lesson
+
+    module = factory.SubFactory(ModuleFactory)
+    key = factory.Sequence(lambda n: f"lesson-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Lesson {n}")
+    body = "Some **text**."
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quiz
+
+    module = factory.SubFactory(ModuleFactory)
+    title = "Quiz"
+    pass_mark = 70
+    max_attempts = 3
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    quiz = factory.SubFactory(QuizFactory)
+    key = factory.Sequence(lambda n: f"q-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+    kind = QuestionKind.SINGLE
+    text = "Question?"
+    explanation = "Because."
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory)
+    key = factory.Sequence(lambda n: f"c-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+    text = "Choice"
+    is_correct = False
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    course = factory.SubFactory(CourseFactory)
+    name = factory.Sequence(lambda n: f"Angkatan {n}")
+    starts_on = datetime.date(2026, 1, 5)
+    ends_on = datetime.date(2026, 3, 27)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    participant = factory.SubFactory(ParticipantProfileFactory)
+    cohort = factory.SubFactory(CohortFactory)

@@ -1,0 +1,11 @@
+"""The host's URLs: each app's pages and API included the documented way."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("courses.api.urls")),
+    path("", include("courses.urls")),
+    path("", include("assessments.urls")),
+    path("", include("certificates.urls")),
+]

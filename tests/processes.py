@@ -1,0 +1,129 @@
+"""Real processes for integration tests: Celery workers (and gunicorn/beat) against the test database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BROKER_URL = os.environ.get("TEST_BROKER_URL") or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15"
+if not BROKER_URL.startswith("redis"):
+    BROKER_URL = "redis://127.0.0.1:6379/15"
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's test database)."""
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def flush_broker() -> None:
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_URL=BROKER_URL,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class Process:
+    """A child process writing straight to a log file (no pipe a busy test could leave undrained)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path):
+        self.log = log
+        self._out = log.open("ab")
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    @property
+    def lines(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log.read_text(encoding="utf-8", errors="replace"):
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"process exited ({self.proc.returncode}):\n{''.join(self.lines[-40:])}")
+            time.sleep(0.1)
+        raise TimeoutError(f"'{text}' not seen in {timeout}s:\n{''.join(self.lines[-40:])}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, no message acknowledged."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_worker(log_dir: Path, *, name: str = "w1", concurrency: int = 1, pool: str = "solo", **env: str) -> Process:
+    args = [
+        str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--pool={pool}",
+        f"--concurrency={concurrency}", f"--hostname={name}@%h", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    worker = Process(args, process_env(**env), log_dir / f"worker-{name}.log")
+    worker.wait_for("ready.")
+    return worker
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not met in time")
+
+
+def compose_command(service: str) -> str:
+    """The shell command docker-compose.yml runs for ``service`` (``$$`` unescaped for a plain shell)."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = spec["services"][service]["command"]
+    if isinstance(command, list):
+        import shlex
+
+        command = shlex.join(command)
+    return command.replace("$$", "$")
+
+
+def start_compose_service(service: str, log_dir: Path, ready: str, **env: str) -> Process:
+    """Run a docker-compose service's own command as a local process (no Docker engine needed)."""
+    environment = process_env(**env)
+    environment["PATH"] = f"{BIN}{os.pathsep}{environment.get('PATH', '')}"
+    process = Process(["sh", "-c", compose_command(service)], environment, log_dir / f"{service}.log")
+    process.wait_for(ready, timeout=120)
+    return process
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
