@@ -1,0 +1,107 @@
+"""Django admin for quiz content, attempts (read-only) and extra-attempt allowances."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Answer, Attempt, AttemptAllowance, Choice, Question, Quiz
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    fields = ("order", "key", "kind", "text", "explanation")
+    ordering = ("order",)
+    extra = 0
+    show_change_link = True
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    fields = ("order", "key", "text", "is_correct")
+    ordering = ("order",)
+    extra = 0
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ("title", "module", "pass_mark", "max_attempts", "time_limit_minutes")
+    list_filter = ("module__course",)
+    search_fields = ("title",)
+    inlines = [QuestionInline]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "quiz", "order", "kind")
+    list_filter = ("quiz", "kind")
+    ordering = ("quiz", "order")
+    search_fields = ("text",)
+    inlines = [ChoiceInline]
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ("question", "choice_ids", "saved_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    """Read-only: attempts are written only by the services (start, save, submit, expiry)."""
+
+    list_display = ("pk", "participant", "quiz", "number", "status", "score_percent", "passed", "started_at")
+    list_filter = ("status", "quiz", "passed")
+    search_fields = ("enrollment__participant__full_name", "enrollment__participant__nip")
+    list_select_related = ("enrollment__participant", "quiz")
+    date_hierarchy = "started_at"
+    inlines = [AnswerInline]
+    readonly_fields = [
+        "enrollment",
+        "quiz",
+        "number",
+        "status",
+        "started_at",
+        "expires_at",
+        "submitted_at",
+        "graded_at",
+        "score_percent",
+        "passed",
+        "correct_count",
+        "question_count",
+        "question_order",
+        "choice_order",
+        "results",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description=_("participant"), ordering="enrollment__participant__full_name")
+    def participant(self, obj: Attempt) -> str:
+        return str(obj.enrollment.participant)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AttemptAllowance)
+class AttemptAllowanceAdmin(admin.ModelAdmin):
+    list_display = ("enrollment", "quiz", "extra", "reason", "granted_by", "updated_at")
+    list_filter = ("quiz",)
+    search_fields = ("enrollment__participant__full_name", "enrollment__participant__nip")
+    list_select_related = ("enrollment__participant", "enrollment__cohort", "quiz", "granted_by")
+    raw_id_fields = ("enrollment",)
+    fields = ("enrollment", "quiz", "extra", "reason")
+
+    def save_model(self, request, obj: AttemptAllowance, form, change) -> None:
+        # The admin sets the total of extra attempts directly; remember who did.
+        obj.granted_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,141 @@
+"""Thin DRF views of the assessments API: parse, call one service or selector, serialise."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments.errors import AssessmentsError
+from assessments.selectors import (
+    attempt_answers,
+    attempt_detail,
+    attempt_for_user,
+    attempts_left,
+    quiz_get,
+    quiz_with_answer_key,
+)
+from assessments.services import answers_save, attempt_start, attempt_submit
+from courses.api.permissions import IsOperator
+from courses.errors import CoursesError
+
+from .serializers import (
+    AnswersSerializer,
+    AssessmentErrorSerializer,
+    AttemptSerializer,
+    QuizWithKeySerializer,
+    SavedAnswersSerializer,
+    SubmitResultSerializer,
+    SubmitSerializer,
+)
+
+# Domain error code → HTTP status. The body is always {"detail": <translated message>, "code": <code>}.
+ERROR_STATUS = {
+    "not_enrolled": status.HTTP_403_FORBIDDEN,
+    "module_locked": status.HTTP_403_FORBIDDEN,
+    "no_attempts_left": status.HTTP_409_CONFLICT,
+    "already_submitted": status.HTTP_409_CONFLICT,
+    "expired": status.HTTP_409_CONFLICT,
+    "invalid_answer": status.HTTP_400_BAD_REQUEST,
+}
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(AssessmentErrorSerializer, description=description)
+
+
+class DomainErrorsMixin:
+    """Turn the services' domain errors into ``{"detail", "code"}`` responses."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, AssessmentsError | CoursesError):
+            return Response(
+                {"detail": str(exc.message), "code": exc.code},
+                status=ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST),
+            )
+        return super().handle_exception(exc)
+
+
+class QuizDetailView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(responses={200: QuizWithKeySerializer, 403: _error("Not an operator.")})
+    def get(self, request: Request, pk: int) -> Response:
+        quiz = quiz_with_answer_key(quiz_id=pk)
+        if quiz is None:
+            raise Http404
+        return Response(QuizWithKeySerializer(quiz).data)
+
+
+class AttemptStartView(DomainErrorsMixin, APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(AttemptSerializer, description="A new attempt."),
+            200: OpenApiResponse(AttemptSerializer, description="The attempt already in progress, resumed."),
+            403: _error("Not enrolled (`not_enrolled`) or the module is locked (`module_locked`)."),
+            409: _error("No attempts left (`no_attempts_left`)."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        quiz = quiz_get(quiz_id=pk)
+        if quiz is None:
+            raise Http404
+        started = attempt_start(user=request.user, quiz=quiz)
+        return Response(
+            AttemptSerializer(attempt_detail(attempt=started.attempt)).data,
+            status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
+        )
+
+
+def _owned_attempt(request: Request, pk: int):
+    attempt = attempt_for_user(user=request.user, attempt_id=pk)
+    if attempt is None:
+        raise Http404
+    return attempt
+
+
+class AttemptDetailView(APIView):
+    @extend_schema(responses={200: AttemptSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AttemptSerializer(attempt_detail(attempt=_owned_attempt(request, pk))).data)
+
+
+class AnswersSaveView(DomainErrorsMixin, APIView):
+    @extend_schema(
+        request=AnswersSerializer,
+        responses={
+            200: SavedAnswersSerializer,
+            400: _error("An answer does not fit the attempt (`invalid_answer`)."),
+            409: _error("Submitted already (`already_submitted`) or past the time limit (`expired`)."),
+        },
+        description="Save answers as the participant goes. Only the questions given are replaced.",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        attempt = _owned_attempt(request, pk)
+        body = AnswersSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answers_save(attempt=attempt, answers=body.validated_data["answers"])
+        return Response(SavedAnswersSerializer({"id": attempt.pk, "answers": attempt_answers(attempt=attempt)}).data)
+
+
+class AttemptSubmitView(DomainErrorsMixin, APIView):
+    @extend_schema(
+        request=SubmitSerializer,
+        responses={
+            200: SubmitResultSerializer,
+            400: _error("An answer does not fit the attempt (`invalid_answer`); nothing was saved."),
+            409: _error(
+                "Submitted already (`already_submitted`), or past the time limit (`expired`): "
+                "then graded on the answers saved in time."
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        attempt = _owned_attempt(request, pk)
+        body = SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        graded = attempt_submit(attempt=attempt, answers=body.validated_data["answers"])
+        graded.attempts_left = attempts_left(enrollment_id=graded.enrollment_id, quiz=graded.quiz)
+        return Response(SubmitResultSerializer(graded).data)

@@ -1,0 +1,19 @@
+"""App configuration for quizzes, questions, attempts and grading."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssessmentsConfig(AppConfig):
+    name = "assessments"
+    verbose_name = _("Assessments")
+    default_auto_field = "django.db.models.BigAutoField"
+    required_apps = ("courses",)
+
+    def ready(self) -> None:
+        from courses.extensions import register_module_extra
+
+        from . import handlers  # noqa: F401 - connects to courses' signals
+        from .selectors import quiz_summaries
+
+        register_module_extra("quiz", quiz_summaries)

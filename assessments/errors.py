@@ -1,0 +1,39 @@
+"""Domain errors raised by assessments' services; API views and pages turn them into responses."""
+
+from django.utils.translation import gettext_lazy as _
+
+from courses.errors import CoursesError, ModuleLocked, NotEnrolled
+
+__all__ = [
+    "AlreadySubmitted",
+    "AssessmentsError",
+    "AttemptExpired",
+    "InvalidAnswer",
+    "ModuleLocked",
+    "NoAttemptsLeft",
+    "NotEnrolled",
+]
+
+
+class AssessmentsError(CoursesError):
+    """Base of assessments' domain errors (``code`` and translatable ``message`` as in courses)."""
+
+
+class NoAttemptsLeft(AssessmentsError):
+    code = "no_attempts_left"
+    message = _("You have used all your attempts at this quiz.")
+
+
+class AlreadySubmitted(AssessmentsError):
+    code = "already_submitted"
+    message = _("This attempt has already been submitted.")
+
+
+class AttemptExpired(AssessmentsError):
+    code = "expired"
+    message = _("The time for this attempt is over; it was graded on the answers saved in time.")
+
+
+class InvalidAnswer(AssessmentsError):
+    code = "invalid_answer"
+    message = _("The answers do not match the questions of this attempt.")

@@ -1,0 +1,222 @@
+"""Reads of the assessments app, each a fixed number of queries."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from courses.models import Enrollment
+
+from .conf import assessments_setting
+from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, Quiz
+
+
+def _quiz_page_url(quiz_id: int) -> str:
+    # A host project may leave out this app's pages; the summary then carries no link.
+    try:
+        return reverse("assessments:quiz", args=[quiz_id])
+    except NoReverseMatch:
+        return ""
+
+
+def quiz_summaries(module_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per module id, the public summary of its quiz and its page's ``url`` (one query; no answers in it)."""
+    quizzes = Quiz.objects.filter(module_id__in=module_ids).only(
+        "id", "module_id", "title", "pass_mark", "max_attempts", "time_limit_minutes"
+    )
+    return {
+        quiz.module_id: {
+            "id": quiz.pk,
+            "title": quiz.title,
+            "pass_mark": quiz.pass_mark,
+            "max_attempts": quiz.max_attempts,
+            "time_limit_minutes": quiz.time_limit_minutes,
+            "url": _quiz_page_url(quiz.pk),
+        }
+        for quiz in quizzes
+    }
+
+
+def quiz_get(*, quiz_id: int) -> Quiz | None:
+    """A quiz with its module and course (one query); None if there is none."""
+    return Quiz.objects.select_related("module__course").filter(pk=quiz_id).first()
+
+
+def quiz_with_answer_key(*, quiz_id: int) -> Quiz | None:
+    """For operators: a quiz with its ordered questions and choices, correct ones marked (three queries)."""
+    return (
+        Quiz.objects.filter(pk=quiz_id)
+        .prefetch_related(
+            Prefetch(
+                "questions",
+                queryset=Question.objects.order_by("order", "id").prefetch_related(
+                    Prefetch("choices", queryset=Choice.objects.order_by("order", "id"))
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def attempt_deadline(attempt: Attempt) -> datetime.datetime | None:
+    """The moment after which saves and submits are refused: ``expires_at`` plus the grace period."""
+    if attempt.expires_at is None:
+        return None
+    return attempt.expires_at + datetime.timedelta(seconds=assessments_setting("GRACE_SECONDS"))
+
+
+def attempt_is_past_deadline(attempt: Attempt, now: datetime.datetime | None = None) -> bool:
+    deadline = attempt_deadline(attempt)
+    return deadline is not None and (now or timezone.now()) > deadline
+
+
+def attempts_allowed(*, enrollment_id: int, quiz: Quiz) -> int:
+    """``quiz.max_attempts`` plus the extra attempts operators granted this enrolment (one query)."""
+    extra = AttemptAllowance.objects.filter(enrollment_id=enrollment_id, quiz=quiz).values_list("extra", flat=True)
+    return quiz.max_attempts + (extra.first() or 0)
+
+
+def attempts_left(*, enrollment_id: int, quiz: Quiz) -> int:
+    """Attempts the enrolment may still start at the quiz; every started attempt counts (one query)."""
+    used = (
+        Attempt.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk"))
+        .order_by()
+        .values("quiz_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    extra = AttemptAllowance.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk")).values("extra")[:1]
+    row = (
+        Quiz.objects.filter(pk=quiz.pk)
+        .annotate(used=Coalesce(Subquery(used), 0), extra=Coalesce(Subquery(extra), 0))
+        .values_list("max_attempts", "used", "extra")
+        .first()
+    )
+    if row is None:
+        return 0
+    max_attempts, used_count, extra_count = row
+    return max(0, max_attempts + extra_count - used_count)
+
+
+def attempt_for_user(*, user, attempt_id: int) -> Attempt | None:
+    """The attempt if ``user`` owns it (one query); None otherwise, so others' attempts look missing."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Attempt.objects.select_related("quiz__module__course")
+        .filter(pk=attempt_id, enrollment__participant__user=user)
+        .first()
+    )
+
+
+def attempt_answers(*, attempt: Attempt) -> list[dict[str, Any]]:
+    """The attempt's saved answers, in the attempt's question order (one query)."""
+    saved = dict(Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids"))
+    return [{"question": qid, "choices": list(saved[qid])} for qid in attempt.question_order if qid in saved]
+
+
+def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
+    """Everything the attempt's owner may see of it (four queries whatever the quiz size).
+
+    While the attempt is open: its questions and choices in the attempt's own order, and the saved
+    answers — nothing that tells a correct choice from a wrong one. Once graded: also the score, and
+    when the quiz allows review, each question's correctness and explanation.
+    """
+    quiz = attempt.quiz
+    graded = attempt.status != AttemptStatus.IN_PROGRESS
+    review = graded and quiz.allow_review
+    question_fields = ["id", "text", "kind"] + (["explanation"] if review else [])
+    questions = {q["id"]: q for q in Question.objects.filter(pk__in=attempt.question_order).values(*question_fields)}
+    choices = {
+        c["id"]: c for c in Choice.objects.filter(question_id__in=list(questions)).order_by().values("id", "text")
+    }
+    payload_questions = []
+    for qid in attempt.question_order:
+        question = questions.get(qid)
+        if question is None:  # removed from the quiz since the attempt started
+            continue
+        payload_questions.append(
+            {
+                "id": qid,
+                "text": question["text"],
+                "kind": question["kind"],
+                "choices": [
+                    {"id": cid, "text": choices[cid]["text"]}
+                    for cid in attempt.choice_order.get(str(qid), [])
+                    if cid in choices
+                ],
+            }
+        )
+    return {
+        "id": attempt.pk,
+        "quiz": {
+            "id": quiz.pk,
+            "title": quiz.title,
+            "pass_mark": quiz.pass_mark,
+            "time_limit_minutes": quiz.time_limit_minutes,
+            "allow_review": quiz.allow_review,
+        },
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": attempt.started_at,
+        "expires_at": attempt.expires_at,
+        "submitted_at": attempt.submitted_at,
+        "questions": payload_questions,
+        "answers": attempt_answers(attempt=attempt),
+        "score_percent": attempt.score_percent if graded else None,
+        "passed": attempt.passed if graded else None,
+        "attempts_left": attempts_left(enrollment_id=attempt.enrollment_id, quiz=quiz),
+        "review": (
+            [
+                {
+                    "question": q["id"],
+                    "correct": bool(attempt.results.get(str(q["id"]), False)),
+                    "explanation": questions[q["id"]]["explanation"],
+                }
+                for q in payload_questions
+            ]
+            if review
+            else None
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class QuizOverview:
+    """What the quiz page shows a participant before they start or resume."""
+
+    quiz: Quiz
+    attempts: list[Attempt]
+    open_attempt: Attempt | None
+    attempts_left: int
+    best_score: int | None
+    question_count: int
+
+
+def quiz_overview(*, quiz: Quiz, enrollment: Enrollment) -> QuizOverview:
+    """The enrolment's attempts at ``quiz`` and what is left (four queries)."""
+    attempts = list(Attempt.objects.filter(enrollment=enrollment, quiz=quiz).order_by("number"))
+    allowed = attempts_allowed(enrollment_id=enrollment.pk, quiz=quiz)
+    graded = [a.score_percent for a in attempts if a.score_percent is not None]
+    return QuizOverview(
+        quiz=quiz,
+        attempts=attempts,
+        open_attempt=next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None),
+        attempts_left=max(0, allowed - len(attempts)),
+        best_score=max(graded) if graded else None,
+        question_count=Question.objects.filter(quiz=quiz).count(),
+    )
+
+
+def attempts_due_for_expiry(*, now: datetime.datetime | None = None) -> list[int]:
+    """Ids of open attempts whose deadline (``expires_at`` plus grace) has passed (one query)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(seconds=assessments_setting("GRACE_SECONDS"))
+    return list(
+        Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, expires_at__lt=cutoff)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,450 @@
+"""Every write the assessments app does: quiz content, attempts and their grading, allowances."""
+
+import datetime
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.curriculum import CurriculumError, CurriculumReport, read_yaml, require
+from courses.models import Enrollment, Module
+from courses.selectors import module_access
+from courses.services import quiz_result_record, sync_children, sync_fields
+
+from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
+from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, QuestionKind, Quiz
+from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry
+
+logger = logging.getLogger(__name__)
+
+QUIZ_FIELDS = (
+    "pass_mark",
+    "max_attempts",
+    "time_limit_minutes",
+    "shuffle_questions",
+    "shuffle_choices",
+    "allow_review",
+)
+
+
+def _check_choices(kind: str, choices: list[dict[str, Any]], where: str) -> None:
+    correct = sum(1 for choice in choices if choice["is_correct"])
+    if kind == QuestionKind.TRUE_FALSE and (len(choices) != 2 or correct != 1):
+        raise CurriculumError(f"{where}: a true_false question needs exactly two choices, one correct")
+    if kind == QuestionKind.SINGLE and (len(choices) < 2 or correct != 1):
+        raise CurriculumError(f"{where}: a single question needs at least two choices and exactly one correct")
+    if kind == QuestionKind.MULTIPLE and (len(choices) < 2 or correct < 1):
+        raise CurriculumError(f"{where}: a multiple question needs at least two choices and one or more correct")
+
+
+def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    data = read_yaml(path)
+    quiz = {"title": require(data, "title", path)}
+    defaults = {"pass_mark": 70, "max_attempts": 3, "time_limit_minutes": None}
+    for name in QUIZ_FIELDS:
+        quiz[name] = data.get(name, defaults.get(name, False))
+    if not (isinstance(quiz["pass_mark"], int) and 0 <= quiz["pass_mark"] <= 100):
+        raise CurriculumError(f"{path}: pass_mark must be a whole number from 0 to 100")
+    if not (isinstance(quiz["max_attempts"], int) and quiz["max_attempts"] >= 1):
+        raise CurriculumError(f"{path}: max_attempts must be a whole number of at least 1")
+    limit = quiz["time_limit_minutes"]
+    if limit is not None and not (isinstance(limit, int) and limit >= 1):
+        raise CurriculumError(f"{path}: time_limit_minutes must be empty or a whole number of at least 1")
+
+    questions = []
+    for order, item in enumerate(require(data, "questions", path, list), start=1):
+        where = f"{path} question {order}"
+        if not isinstance(item, dict):
+            raise CurriculumError(f"{where}: expected a mapping")
+        kind = require(item, "kind", path)
+        if kind not in QuestionKind.values:
+            raise CurriculumError(f"{where}: kind must be one of {', '.join(QuestionKind.values)}")
+        question = {
+            "key": require(item, "key", path),
+            "order": order,
+            "kind": kind,
+            "text": require(item, "text", path),
+            "explanation": require(item, "explanation", path),
+        }
+        choices = [
+            {
+                "key": str(require(choice, "key", path)),
+                "order": choice_order,
+                "text": str(require(choice, "text", path)),
+                "is_correct": bool(choice.get("correct", False)),
+            }
+            for choice_order, choice in enumerate(require(item, "choices", path, list), start=1)
+        ]
+        if len({c["key"] for c in choices}) != len(choices):
+            raise CurriculumError(f"{where}: choice keys must be unique")
+        _check_choices(kind, choices, where)
+        questions.append((question, choices))
+    if len({q["key"] for q, _ in questions}) != len(questions):
+        raise CurriculumError(f"{path}: question keys must be unique")
+    return quiz, questions
+
+
+@transaction.atomic
+def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz | None:
+    """Create or update ``module``'s quiz from ``path`` (quiz.yaml), matching by stable keys.
+
+    Side effects: writes the quiz, its questions and choices; deletes questions and choices
+    that are no longer in the file. Idempotent: unchanged files write nothing. A module
+    folder without quiz.yaml leaves any existing quiz as it is. Raises ``CurriculumError``.
+    """
+    if not path.exists():
+        return None
+    quiz_values, questions = _parse_quiz(path)
+    quiz = Quiz.objects.filter(module=module).first()
+    if quiz is None:
+        quiz = Quiz.objects.create(module=module, **quiz_values)
+        report.record("quiz", "created")
+    else:
+        report.record("quiz", "updated" if sync_fields(quiz, quiz_values) else "unchanged")
+
+    existing_questions = {q.key: q for q in quiz.questions.prefetch_related("choices")}
+    saved = sync_children(
+        kind="question",
+        existing=existing_questions,
+        wanted=[question for question, _ in questions],
+        create=lambda **values: Question.objects.create(quiz=quiz, **values),
+        report=report,
+    )
+    removed = [existing_questions[key].pk for key in set(existing_questions) - set(saved)]
+    if removed:
+        Question.objects.filter(pk__in=removed).delete()
+        report.record("question", "deleted", len(removed))
+
+    for question_values, choices in questions:
+        question = saved[question_values["key"]]
+        existing_choices = {c.key: c for c in question.choices.all()}
+        kept = sync_children(
+            kind="choice",
+            existing=existing_choices,
+            wanted=choices,
+            create=lambda question=question, **values: Choice.objects.create(question=question, **values),
+            report=report,
+        )
+        gone = [existing_choices[key].pk for key in set(existing_choices) - set(kept)]
+        if gone:
+            Choice.objects.filter(pk__in=gone).delete()
+            report.record("choice", "deleted", len(gone))
+    return quiz
+
+
+# --- Attempts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptStarted:
+    attempt: Attempt
+    created: bool
+
+
+def _draw_order(quiz: Quiz) -> tuple[list[int], dict[str, list[int]]]:
+    """The attempt's question order and per-question choice order, shuffled when the quiz says so."""
+    # A CSPRNG: the order must not be predictable from earlier attempts.
+    rng = random.SystemRandom()
+    question_ids = list(Question.objects.filter(quiz=quiz).order_by("order", "id").values_list("pk", flat=True))
+    choice_order: dict[str, list[int]] = {str(qid): [] for qid in question_ids}
+    for question_id, choice_id in (
+        Choice.objects.filter(question__quiz=quiz).order_by("order", "id").values_list("question_id", "pk")
+    ):
+        choice_order[str(question_id)].append(choice_id)
+    if quiz.shuffle_questions:
+        rng.shuffle(question_ids)
+    if quiz.shuffle_choices:
+        for ids in choice_order.values():
+            rng.shuffle(ids)
+    return question_ids, choice_order
+
+
+def attempt_start(*, user, quiz: Quiz) -> AttemptStarted:
+    """Start an attempt at ``quiz`` for ``user``, or hand back the one they already have open.
+
+    Side effects: may create an Attempt (with its question and choice order drawn now and stored);
+    an open attempt whose time ran out is first closed and graded (see ``attempt_expire``).
+    Idempotent while an attempt is open: starting again returns it (``created`` False) and uses no
+    attempt. Safe to race: the database allows one open attempt and one attempt per number.
+    Raises NotEnrolled, ModuleLocked (the quiz's module is still locked) or NoAttemptsLeft.
+    """
+    access = module_access(user=user, module=quiz.module)
+    if access.enrollment is None:
+        raise NotEnrolled()
+    if not access.allowed:
+        raise ModuleLocked()
+    enrollment = access.enrollment
+    now = timezone.now()
+    open_attempt = Attempt.objects.filter(enrollment=enrollment, quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
+    if open_attempt is not None:
+        if not attempt_is_past_deadline(open_attempt, now):
+            return AttemptStarted(attempt=open_attempt, created=False)
+        attempt_expire(attempt=open_attempt, now=now)
+
+    used = Attempt.objects.filter(enrollment=enrollment, quiz=quiz).count()
+    if used >= attempts_allowed(enrollment_id=enrollment.pk, quiz=quiz):
+        raise NoAttemptsLeft()
+    question_order, choice_order = _draw_order(quiz)
+    expires_at = now + datetime.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                enrollment=enrollment,
+                quiz=quiz,
+                number=used + 1,
+                started_at=now,
+                expires_at=expires_at,
+                question_order=question_order,
+                choice_order=choice_order,
+            )
+    except IntegrityError:
+        # A concurrent start won the race (same number, or an attempt already open): use its attempt.
+        existing = Attempt.objects.filter(enrollment=enrollment, quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
+        if existing is None:
+            raise
+        return AttemptStarted(attempt=existing, created=False)
+    return AttemptStarted(attempt=attempt, created=True)
+
+
+def _as_int(value: Any) -> int:
+    # bool is an int subclass; a JSON true is not a choice id.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAnswer(_("Question and choice ids must be whole numbers."))
+    return value
+
+
+def _answers_write(
+    *, attempt: Attempt, answers: Sequence[Mapping[str, Any]], kinds: dict[int, str], now: datetime.datetime
+) -> int:
+    """Validate every answer against the attempt, then upsert them in one statement; nothing if any is bad."""
+    rows: list[Answer] = []
+    seen: set[int] = set()
+    for item in answers:
+        question_id = _as_int(item.get("question"))
+        choice_ids = [_as_int(c) for c in item.get("choices") or []]
+        if question_id in seen:
+            raise InvalidAnswer(_("Question %(id)s is answered more than once.") % {"id": question_id})
+        seen.add(question_id)
+        offered = attempt.choice_order.get(str(question_id))
+        if offered is None or question_id not in kinds:
+            raise InvalidAnswer(_("Question %(id)s is not part of this attempt.") % {"id": question_id})
+        if len(set(choice_ids)) != len(choice_ids):
+            raise InvalidAnswer(_("A choice is given twice for question %(id)s.") % {"id": question_id})
+        if not set(choice_ids) <= set(offered):
+            raise InvalidAnswer(_("A chosen answer does not belong to question %(id)s.") % {"id": question_id})
+        if kinds[question_id] != QuestionKind.MULTIPLE and len(choice_ids) > 1:
+            raise InvalidAnswer(_("Question %(id)s takes only one answer.") % {"id": question_id})
+        rows.append(Answer(attempt=attempt, question_id=question_id, choice_ids=choice_ids, saved_at=now))
+    if rows:
+        Answer.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["attempt", "question"],
+            update_fields=["choice_ids", "saved_at"],
+        )
+    return len(rows)
+
+
+def _question_kinds(attempt: Attempt) -> dict[int, str]:
+    """Kinds of the questions still in the attempt's quiz (one query)."""
+    return dict(Question.objects.filter(quiz_id=attempt.quiz_id).values_list("pk", "kind"))
+
+
+@dataclass(frozen=True)
+class _AnswerKey:
+    kinds: dict[int, str]
+    correct: dict[int, set[int]]
+
+
+def _answer_key(attempt: Attempt) -> _AnswerKey:
+    """Kinds and correct choice ids of the questions still in the attempt's quiz (one query)."""
+    kinds: dict[int, str] = {}
+    correct: dict[int, set[int]] = {}
+    rows = (
+        Question.objects.filter(quiz_id=attempt.quiz_id)
+        .order_by()
+        .values_list("pk", "kind", "choices__pk", "choices__is_correct")
+    )
+    for question_id, kind, choice_id, is_correct in rows:
+        kinds[question_id] = kind
+        bucket = correct.setdefault(question_id, set())
+        if is_correct:
+            bucket.add(choice_id)
+    return _AnswerKey(kinds=kinds, correct=correct)
+
+
+def _lock_open(attempt: Attempt) -> Attempt:
+    """Lock the attempt row for this transaction; raise unless it is still open."""
+    # of=self: lock only the attempt, not the quiz and module rows every participant shares.
+    locked = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__module").get(pk=attempt.pk)
+    if locked.status == AttemptStatus.SUBMITTED:
+        raise AlreadySubmitted()
+    if locked.status == AttemptStatus.EXPIRED:
+        raise AttemptExpired()
+    return locked
+
+
+def score_percent(*, correct: int, total: int) -> int:
+    """Whole percent, rounded half up with integer arithmetic (7 of 8 → 88); 0 for a quiz with no questions."""
+    if total <= 0:
+        return 0
+    return (200 * correct + total) // (2 * total)
+
+
+def _is_right(kind: str, chosen: set[int], correct: set[int]) -> bool:
+    if kind == QuestionKind.MULTIPLE:
+        # All correct choices and nothing else.
+        return bool(chosen) and chosen == correct
+    # Single and true/false: the one chosen choice is a correct one.
+    return len(chosen) == 1 and chosen <= correct
+
+
+def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.datetime) -> Attempt:
+    """Grade the locked, open ``attempt`` on its saved answers, close it and report to courses.
+
+    A fixed number of queries whatever the quiz size: the saved answers, one conditional update,
+    then courses' ``quiz_result_record``.
+    """
+    saved = {
+        qid: set(ids) for qid, ids in Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids")
+    }
+    # Questions removed from the quiz since the start no longer count.
+    question_ids = [qid for qid in attempt.question_order if qid in key.kinds]
+    results = {
+        str(qid): _is_right(key.kinds[qid], saved.get(qid, set()), key.correct.get(qid, set())) for qid in question_ids
+    }
+    correct = sum(results.values())
+    score = score_percent(correct=correct, total=len(question_ids))
+    passed = score >= attempt.quiz.pass_mark
+    values = {
+        "status": status,
+        "graded_at": now,
+        "submitted_at": now if status == AttemptStatus.SUBMITTED else None,
+        "score_percent": score,
+        "passed": passed,
+        "correct_count": correct,
+        "question_count": len(question_ids),
+        "results": results,
+    }
+    # Conditional on still being open: of two racing closes exactly one grades.
+    if not Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.IN_PROGRESS).update(**values):
+        raise AlreadySubmitted()
+    for name, value in values.items():
+        setattr(attempt, name, value)
+    enrollment = Enrollment(pk=attempt.enrollment_id)
+    quiz_result_record(enrollment=enrollment, module=attempt.quiz.module, score_percent=score, passed=passed)
+    return attempt
+
+
+def answers_save(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]]) -> int:
+    """Save (replace) the answers to the questions given; others keep what was saved. Returns how many.
+
+    ``answers`` is ``[{"question": id, "choices": [ids]}]``; an empty ``choices`` clears a question.
+    Side effects: upserts Answer rows. All or nothing: any invalid answer raises InvalidAnswer and
+    writes nothing. Idempotent. Raises AlreadySubmitted, or AttemptExpired once the deadline has
+    passed — the attempt is then closed and graded on the answers saved in time.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # The row lock orders saves and submits: a save either lands before the grading or is refused.
+        locked = _lock_open(attempt)
+        expired = attempt_is_past_deadline(locked, now)
+        if expired:
+            _grade(attempt=locked, key=_answer_key(locked), status=AttemptStatus.EXPIRED, now=now)
+        else:
+            saved = _answers_write(attempt=locked, answers=answers, kinds=_question_kinds(locked), now=now)
+    if expired:
+        # Raised after the commit so that the grading stays.
+        raise AttemptExpired()
+    return saved
+
+
+def attempt_submit(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]] = ()) -> Attempt:
+    """Save the given answers (as ``answers_save``), then grade and close the attempt.
+
+    Side effects: upserts answers, writes the grade on the attempt, and reports it to courses
+    (``quiz_result_record``: best score kept, a pass may unlock the next module). A fixed number of
+    queries whatever the quiz size. Exactly once: a second or concurrent submit raises
+    AlreadySubmitted. Past the deadline the answers given now are ignored, the attempt is graded on
+    what was saved in time, and AttemptExpired is raised. Invalid answers raise InvalidAnswer and
+    nothing is written.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_open(attempt)
+        key = _answer_key(locked)
+        expired = attempt_is_past_deadline(locked, now)
+        if expired:
+            _grade(attempt=locked, key=key, status=AttemptStatus.EXPIRED, now=now)
+        else:
+            _answers_write(attempt=locked, answers=answers, kinds=key.kinds, now=now)
+            _grade(attempt=locked, key=key, status=AttemptStatus.SUBMITTED, now=now)
+    if expired:
+        raise AttemptExpired()
+    return locked
+
+
+def attempt_expire(*, attempt: Attempt, now: datetime.datetime | None = None) -> bool:
+    """Close and grade ``attempt`` on its saved answers if its deadline has passed; True if it did.
+
+    Side effects: as grading in ``attempt_submit`` (status ``expired``). Idempotent: an attempt that
+    is closed already, or still within its time, is left alone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            locked = _lock_open(attempt)
+        except (AlreadySubmitted, AttemptExpired):
+            return False
+        if not attempt_is_past_deadline(locked, now):
+            return False
+        _grade(attempt=locked, key=_answer_key(locked), status=AttemptStatus.EXPIRED, now=now)
+    return True
+
+
+def attempts_expire_due(*, now: datetime.datetime | None = None) -> int:
+    """Close every open attempt whose deadline passed without a submit; returns how many it closed.
+
+    Each attempt is graded in its own transaction, so one failure (logged, retried by the next run)
+    does not stop or undo the others, and a concurrent submit simply wins. Idempotent.
+    """
+    now = now or timezone.now()
+    closed = 0
+    for attempt_id in attempts_due_for_expiry(now=now):
+        try:
+            closed += attempt_expire(attempt=Attempt(pk=attempt_id), now=now)
+        except Exception:  # noqa: BLE001 - one broken attempt must not block the sweep of the rest
+            logger.exception("Could not close expired attempt %s", attempt_id)
+    return closed
+
+
+@transaction.atomic
+def allowance_grant(
+    *, enrollment: Enrollment, quiz: Quiz, extra: int = 1, granted_by=None, reason: str = ""
+) -> AttemptAllowance:
+    """Give ``enrollment`` ``extra`` more attempts at ``quiz``, on top of any granted before.
+
+    Side effects: creates or increments the AttemptAllowance. Not idempotent by design: each grant
+    adds. Raises ValueError when ``extra`` is not positive.
+    """
+    if extra < 1:
+        raise ValueError("extra must be at least 1")
+    allowance, created = AttemptAllowance.objects.get_or_create(
+        enrollment=enrollment, quiz=quiz, defaults={"extra": extra, "granted_by": granted_by, "reason": reason}
+    )
+    if not created:
+        AttemptAllowance.objects.filter(pk=allowance.pk).update(
+            extra=F("extra") + extra,
+            granted_by=granted_by,
+            reason=reason or allowance.reason,
+            updated_at=timezone.now(),
+        )
+        allowance.refresh_from_db()
+    return allowance

@@ -1,0 +1,164 @@
+"""Server-rendered pages of the assessments app: the quiz, taking an attempt, its result."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from courses.errors import CoursesError
+from courses.selectors import module_access
+
+from .errors import AlreadySubmitted, AssessmentsError, AttemptExpired, InvalidAnswer, NotEnrolled
+from .models import AttemptStatus, QuestionKind
+from .selectors import attempt_detail, attempt_for_user, attempt_is_past_deadline, quiz_get, quiz_overview
+from .services import answers_save, attempt_expire, attempt_start, attempt_submit
+
+
+def _unavailable(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+    return render(request, "assessments/unavailable.html", {"message": message}, status=status)
+
+
+def _api_url(name: str, pk: int) -> str:
+    # The API is optional for a host project; without it the pages still work by plain form posts.
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the quiz, the participant's attempts and what is left. POST: start (or resume) and go take it."""
+    quiz = quiz_get(quiz_id=pk)
+    if quiz is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            started = attempt_start(user=request.user, quiz=quiz)
+        except (AssessmentsError, CoursesError) as exc:
+            return _unavailable(request, exc.message, status=409 if exc.code == "no_attempts_left" else 403)
+        return redirect("assessments:attempt", pk=started.attempt.pk)
+    access = module_access(user=request.user, module=quiz.module)
+    if access.enrollment is None:
+        return _unavailable(request, NotEnrolled.message)
+    overview = quiz_overview(quiz=quiz, enrollment=access.enrollment)
+    return render(
+        request,
+        "assessments/quiz_detail.html",
+        {
+            "overview": overview,
+            "quiz": quiz,
+            "locked": not access.allowed,
+            "module": quiz.module,
+            "enrollment": access.enrollment,
+        },
+    )
+
+
+def _form_answers(request: HttpRequest, detail: dict) -> list[dict]:
+    """The answers of a plain form post: one ``q-<question id>`` field per question (none chosen → [])."""
+    answers = []
+    for question in detail["questions"]:
+        values = request.POST.getlist(f"q-{question['id']}")
+        try:
+            choices = [int(value) for value in values]
+        except ValueError as exc:
+            raise InvalidAnswer() from exc
+        answers.append({"question": question["id"], "choices": choices})
+    return answers
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the questions with the saved answers and the time left. POST: save, or save and submit."""
+    attempt = attempt_for_user(user=request.user, attempt_id=pk)
+    if attempt is None:
+        raise Http404
+    if attempt.status != AttemptStatus.IN_PROGRESS or attempt_is_past_deadline(attempt):
+        return redirect("assessments:attempt-result", pk=attempt.pk)
+    detail = attempt_detail(attempt=attempt)
+    if request.method == "POST":
+        submit = request.POST.get("action") != "save"
+        try:
+            answers = _form_answers(request, detail)
+            if submit:
+                attempt_submit(attempt=attempt, answers=answers)
+                return redirect("assessments:attempt-result", pk=attempt.pk)
+            answers_save(attempt=attempt, answers=answers)
+            messages.success(request, _("Your answers were saved."))
+            return redirect("assessments:attempt", pk=attempt.pk)
+        except InvalidAnswer as exc:
+            messages.error(request, exc.message)
+            return redirect("assessments:attempt", pk=attempt.pk)
+        except (AlreadySubmitted, AttemptExpired) as exc:
+            messages.error(request, exc.message)
+            return redirect("assessments:attempt-result", pk=attempt.pk)
+
+    saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
+    questions = [
+        {
+            "id": question["id"],
+            "number": number,
+            "text": question["text"],
+            "input_type": "checkbox" if question["kind"] == QuestionKind.MULTIPLE else "radio",
+            "multiple": question["kind"] == QuestionKind.MULTIPLE,
+            "choices": [
+                {"id": choice["id"], "text": choice["text"], "checked": choice["id"] in saved.get(question["id"], ())}
+                for choice in question["choices"]
+            ],
+        }
+        for number, question in enumerate(detail["questions"], start=1)
+    ]
+    remaining = None
+    if attempt.expires_at is not None:
+        remaining = max(0, int((attempt.expires_at - timezone.now()).total_seconds()))
+    return render(
+        request,
+        "assessments/attempt_take.html",
+        {
+            "attempt": attempt,
+            "detail": detail,
+            "questions": questions,
+            "remaining_seconds": remaining,
+            # What the timer shows without JavaScript (minutes:seconds when the page was made).
+            "remaining_display": "" if remaining is None else f"{remaining // 60}:{remaining % 60:02d}",
+            "save_url": _api_url("api-attempt-answers", attempt.pk),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """The score, pass or fail, attempts left and — when the quiz allows it — the review."""
+    attempt = attempt_for_user(user=request.user, attempt_id=pk)
+    if attempt is None:
+        raise Http404
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        # The beat sweep would close it within a minute; closing it now shows the result at once.
+        if not attempt_expire(attempt=attempt):
+            return redirect("assessments:attempt", pk=attempt.pk)
+        attempt = attempt_for_user(user=request.user, attempt_id=pk)
+    detail = attempt_detail(attempt=attempt)
+    saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
+    review = {item["question"]: item for item in detail["review"] or []}
+    questions = [
+        {
+            "number": number,
+            "text": question["text"],
+            "chosen": [c["text"] for c in question["choices"] if c["id"] in saved.get(question["id"], ())],
+            "review": review.get(question["id"]),
+        }
+        for number, question in enumerate(detail["questions"], start=1)
+    ]
+    return render(
+        request,
+        "assessments/attempt_result.html",
+        {"attempt": attempt, "detail": detail, "questions": questions, "module": attempt.quiz.module},
+    )
