@@ -1,0 +1,113 @@
+"""Django admin for certificates: search by number, code and NIP; PDF and hash read-only; revoke action."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .codes import code_display, code_normalize
+from .errors import CertificatesError
+from .models import Certificate, CertificateArchive, IssueJob, NumberCounter
+from .services import certificate_revoke
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("number", "display_code", "holder_name", "holder_nip", "course_title", "status", "issued_at")
+    list_filter = ("status", "course_title", "cohort_name")
+    search_fields = ("number", "code", "holder_nip", "holder_name")
+    date_hierarchy = "issued_at"
+    actions = ["revoke_selected"]
+    readonly_fields = [f.name for f in Certificate._meta.fields] + ["pdf_link", "display_code"]
+    fields = (
+        "number",
+        "display_code",
+        "status",
+        "holder_name",
+        "holder_nip",
+        "course_title",
+        "cohort_name",
+        "issued_at",
+        "pdf_link",
+        "sha256",
+        "revoked_at",
+        "revoked_reason",
+        "revoked_by",
+        "enrollment",
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes are found however they are typed: with dashes, in lower case.
+        code = code_normalize(search_term)
+        if code:
+            return queryset.filter(code=code), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # certificates are issued by the platform only
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: a deleted certificate would verify as "not found"
+
+    @admin.display(description=_("verification code"), ordering="code")
+    def display_code(self, obj: Certificate) -> str:
+        return code_display(obj.code)
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: Certificate) -> str:
+        from django.urls import reverse
+
+        return format_html(
+            '<a href="{}">{}</a>', reverse("api-certificate-pdf", args=[code_display(obj.code)]), obj.pdf.name
+        )
+
+    @admin.action(description=_("Revoke selected certificates"))
+    def revoke_selected(self, request, queryset):
+        if "apply" in request.POST:
+            form = RevokeForm(request.POST)
+            if form.is_valid():
+                revoked = 0
+                for certificate in queryset:
+                    try:
+                        certificate_revoke(certificate=certificate, reason=form.cleaned_data["reason"], by=request.user)
+                        revoked += 1
+                    except CertificatesError as exc:
+                        self.message_user(request, f"{certificate.number}: {exc.message}", messages.WARNING)
+                self.message_user(request, _("%(count)d certificate(s) revoked.") % {"count": revoked})
+                return None
+        else:
+            form = RevokeForm()
+        return render(
+            request,
+            "certificates/admin_revoke.html",
+            {**self.admin_site.each_context(request), "certificates": queryset, "form": form, "opts": self.model._meta},
+        )
+
+
+@admin.register(IssueJob)
+class IssueJobAdmin(admin.ModelAdmin):
+    list_display = ("enrollment", "deliveries", "last_started_at", "failed_at")
+    list_filter = ("failed_at",)
+    search_fields = ("enrollment__participant__nip",)
+    raw_id_fields = ("enrollment",)
+    readonly_fields = ("deliveries", "last_started_at", "last_error")
+
+
+@admin.register(NumberCounter)
+class NumberCounterAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "year", "last")
+    readonly_fields = ("prefix", "year", "last")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CertificateArchive)
+class CertificateArchiveAdmin(admin.ModelAdmin):
+    list_display = ("cohort", "status", "done", "total", "created_at", "finished_at")
+    readonly_fields = ("cohort", "requested_by", "status", "done", "total", "file", "error", "finished_at")

@@ -1,0 +1,71 @@
+"""Serializers of the certificates API (contract shapes in API.md)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from certificates.codes import code_display
+from certificates.services import verify_url
+
+
+class CourseRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField(source="enrollment.cohort.course.slug")
+    title = serializers.CharField(source="course_title")
+
+
+class MyCertificateSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    code = serializers.SerializerMethodField()
+    course = serializers.SerializerMethodField()
+    issued_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    pdf_url = serializers.SerializerMethodField()
+    verify_url = serializers.SerializerMethodField()
+
+    def get_code(self, obj) -> str:
+        return code_display(obj.code)
+
+    def get_course(self, obj) -> dict:
+        return {"slug": obj.enrollment.cohort.course.slug, "title": obj.course_title}
+
+    def get_pdf_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = reverse("api-certificate-pdf", kwargs={"code": code_display(obj.code)})
+        return request.build_absolute_uri(path) if request else path
+
+    def get_verify_url(self, obj) -> str:
+        return verify_url(obj.code)
+
+
+class VerifySerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["valid", "revoked", "not_found"])
+    number = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    holder_name = serializers.CharField(required=False)
+    holder_nip = serializers.CharField(required=False, help_text=_("Masked: never the full NIP."))
+    course = serializers.CharField(required=False)
+    cohort = serializers.CharField(required=False)
+    issued_at = serializers.DateTimeField(required=False)
+    revoked_at = serializers.DateTimeField(required=False)
+    reason = serializers.CharField(required=False)
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class RevokeResultSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.CharField()
+    revoked_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class ArchiveSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    download_url = serializers.CharField(allow_null=True)

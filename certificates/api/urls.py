@@ -1,0 +1,15 @@
+"""API routes of the certificates app; a host mounts them under /api/v1/."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("me/certificates/", views.MyCertificatesView.as_view(), name="api-my-certificates"),
+    path("certificates/<str:code>/pdf/", views.CertificatePdfView.as_view(), name="api-certificate-pdf"),
+    path("certificates/<str:code>/revoke/", views.RevokeView.as_view(), name="api-certificate-revoke"),
+    path("certificates/<str:code>/reissue/", views.ReissueView.as_view(), name="api-certificate-reissue"),
+    path("verify/<str:code>/", views.VerifyView.as_view(), name="api-verify"),
+    path("cohorts/<int:pk>/certificates/archive/", views.CohortArchiveView.as_view(), name="api-cohort-archive"),
+    path("certificate-archives/<int:pk>/", views.ArchiveStatusView.as_view(), name="api-archive-status"),
+]

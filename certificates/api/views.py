@@ -1,0 +1,153 @@
+"""Thin DRF views of the certificates API."""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from certificates.codes import code_display
+from certificates.errors import CertificatesError
+from certificates.models import CertificateArchive
+from certificates.selectors import (
+    certificate_by_code,
+    certificate_verification,
+    certificate_visible_to,
+    holder_certificates,
+    verification_payload,
+)
+from certificates.services import archive_request, certificate_reissue, certificate_revoke
+from courses.api.permissions import IsOperator, IsParticipant
+from courses.models import Cohort
+
+from .permissions import VerifyThrottle
+from .serializers import (
+    ArchiveSerializer,
+    MyCertificateSerializer,
+    RevokeResultSerializer,
+    RevokeSerializer,
+    VerifySerializer,
+)
+
+
+def _error(exc: CertificatesError, status_code: int) -> Response:
+    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code)
+
+
+class VerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [VerifyThrottle]
+    throttle_scope = "verify"
+
+    @extend_schema(responses={200: VerifySerializer, 404: VerifySerializer, 429: None})
+    def get(self, request: Request, code: str) -> Response:
+        # The payload is built as plain data (VerifySerializer documents it): this endpoint is hot.
+        body, status_code = verification_payload(certificate_verification(code))
+        return Response(body, status=status_code)
+
+
+class MyCertificatesView(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(responses=MyCertificateSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        certificates = holder_certificates(user=request.user)
+        return Response(MyCertificateSerializer(certificates, many=True, context={"request": request}).data)
+
+
+class CertificatePdfView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/pdf"): bytes, 404: None})
+    def get(self, request: Request, code: str):
+        certificate = certificate_by_code(code)
+        # Anyone but the holder and operators gets 404: not even the existence is revealed.
+        if certificate is None or not certificate_visible_to(certificate=certificate, user=request.user):
+            raise Http404
+        if not certificate.sha256:  # recorded a moment ago; its PDF is being rendered
+            return Response(
+                {"detail": _("The PDF is being prepared; try again in a few seconds."), "code": "pdf_pending"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        filename = f"sertifikat-{certificate.number.replace('/', '-')}.pdf"
+        return FileResponse(certificate.pdf.open("rb"), content_type="application/pdf", filename=filename)
+
+
+class RevokeView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=RevokeSerializer, responses={200: RevokeResultSerializer, 409: None})
+    def post(self, request: Request, code: str) -> Response:
+        certificate = certificate_by_code(code)
+        if certificate is None:
+            raise Http404
+        serializer = RevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            certificate = certificate_revoke(
+                certificate=certificate, reason=serializer.validated_data["reason"], by=request.user
+            )
+        except CertificatesError as exc:
+            code_status = status.HTTP_400_BAD_REQUEST if exc.code == "reason_required" else status.HTTP_409_CONFLICT
+            return _error(exc, code_status)
+        return Response(
+            {
+                "number": certificate.number,
+                "code": code_display(certificate.code),
+                "status": certificate.status,
+                "revoked_at": certificate.revoked_at,
+                "reason": certificate.revoked_reason,
+            }
+        )
+
+
+class ReissueView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses={201: MyCertificateSerializer, 409: None})
+    def post(self, request: Request, code: str) -> Response:
+        certificate = certificate_by_code(code)
+        if certificate is None:
+            raise Http404
+        try:
+            issued = certificate_reissue(certificate=certificate)
+        except CertificatesError as exc:
+            return _error(exc, status.HTTP_409_CONFLICT)
+        data = MyCertificateSerializer(issued, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def archive_payload(archive: CertificateArchive) -> dict:
+    from django.urls import reverse
+
+    return {
+        "id": archive.pk,
+        "status": archive.status,
+        "total": archive.total,
+        "done": archive.done,
+        "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
+    }
+
+
+class CohortArchiveView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses={202: ArchiveSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = get_object_or_404(Cohort, pk=pk)
+        archive = archive_request(cohort=cohort, by=request.user)
+        archive.refresh_from_db()
+        return Response(archive_payload(archive), status=status.HTTP_202_ACCEPTED)
+
+
+class ArchiveStatusView(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(responses=ArchiveSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(archive_payload(get_object_or_404(CertificateArchive, pk=pk)))

@@ -1,0 +1,29 @@
+"""Domain errors raised by certificates' services."""
+
+from django.utils.translation import gettext_lazy as _
+
+from courses.errors import CoursesError
+
+
+class CertificatesError(CoursesError):
+    """Base of certificates' domain errors (``code`` and translatable ``message`` as in courses)."""
+
+
+class NotCompleted(CertificatesError):
+    code = "not_completed"
+    message = _("The course is not completed yet, so there is no certificate to issue.")
+
+
+class AlreadyRevoked(CertificatesError):
+    code = "already_revoked"
+    message = _("This certificate is already revoked.")
+
+
+class StillValid(CertificatesError):
+    code = "still_valid"
+    message = _("This enrolment still has a valid certificate; revoke it before issuing a new one.")
+
+
+class ReasonRequired(CertificatesError):
+    code = "reason_required"
+    message = _("Give the reason for revoking the certificate.")

@@ -1,0 +1,25 @@
+"""Receivers of courses' signals; each only enqueues this app's task."""
+
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from courses.signals import course_completed
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(enrollment_id: int) -> None:
+    from .tasks import certificate_issue_task
+
+    try:
+        certificate_issue_task.delay(enrollment_id)
+    except Exception:  # noqa: BLE001 - a broker outage must not fail the participant's request
+        # The completion is saved; the periodic sweep issues the certificate once the broker is back.
+        logger.exception("could not enqueue the certificate of enrolment %s; the sweep will", enrollment_id)
+
+
+@receiver(course_completed, dispatch_uid="certificates.issue_on_completion")
+def issue_on_completion(sender, *, enrollment_id: int, **kwargs) -> None:
+    transaction.on_commit(lambda: _enqueue(enrollment_id))

@@ -1,0 +1,134 @@
+"""Certificates, their gap-free number counters, issuing jobs and ZIP archives; data and constraints only."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Cohort, Enrollment
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+
+
+class NumberCounter(models.Model):
+    """Last number issued per certificate prefix and year; its row lock (taken by the incrementing UPDATE)
+    is held until the issuing transaction commits, so numbers stay gap-free."""
+
+    prefix = models.CharField(_("prefix"), max_length=32)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="number_counter_unique_prefix_year")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}/{self.year}: {self.last}"
+
+
+class Certificate(models.Model):
+    """An issued certificate. What it says is copied at issue time: it never changes afterwards."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("enrolment")
+    )
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    code = models.CharField(_("verification code"), max_length=12, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.VALID
+    )
+    holder_name = models.CharField(_("holder name"), max_length=150)
+    holder_nip = models.CharField(_("holder NIP"), max_length=18)
+    course_title = models.CharField(_("course"), max_length=200)
+    cohort_name = models.CharField(_("cohort"), max_length=150)
+    issued_at = models.DateTimeField(_("issued at"))
+    # Empty for the moment between recording the certificate and storing its PDF.
+    pdf = models.FileField(_("PDF"), upload_to="certificates/", max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.TextField(_("revocation reason"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            # One valid certificate per enrolment; a revoked one may be followed by a re-issue.
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=Q(status="valid"), name="certificate_one_valid_per_enrollment"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["valid", "revoked"]), name="certificate_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="valid", revoked_at__isnull=True) | Q(status="revoked", revoked_at__isnull=False),
+                name="certificate_revoked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9A-HJKMNP-TV-Z]{12}$"), name="certificate_code_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class IssueJob(models.Model):
+    """Deliveries of the issuing task per enrolment, so a message that kills its worker cannot loop forever."""
+
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.CASCADE, related_name="certificate_job", verbose_name=_("enrolment")
+    )
+    deliveries = models.PositiveIntegerField(_("deliveries"), default=0)
+    last_started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    failed_at = models.DateTimeField(
+        _("given up at"), null=True, blank=True, help_text=_("Set after too many deliveries; clear it to retry.")
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("issuing job")
+        verbose_name_plural = _("issuing jobs")
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.deliveries}"
+
+
+class ArchiveStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class CertificateArchive(models.Model):
+    """A ZIP of a cohort's certificates, built by a Celery task with visible progress."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="certificate_archives")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=ArchiveStatus.choices, default=ArchiveStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="certificate-archives/", blank=True, max_length=255)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("certificate archive")
+        verbose_name_plural = _("certificate archives")
+        constraints = [models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="archive_done_le_total")]
+
+    def __str__(self) -> str:
+        return f"{self.cohort} ({self.status})"

@@ -1,0 +1,89 @@
+"""Reads of the certificates app, each a fixed number of queries."""
+
+from http import HTTPStatus
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from .codes import code_display, code_normalize
+from .models import Certificate, CertificateStatus
+
+
+def certificate_by_code(text: str) -> Certificate | None:
+    """The certificate a typed or scanned code names (case, dashes and spaces ignored), or None."""
+    code = code_normalize(text)
+    if code is None:
+        return None
+    return Certificate.objects.select_related("enrollment__cohort__course").filter(code=code).first()
+
+
+VERIFICATION_FIELDS = (
+    "code", "status", "number", "holder_name", "holder_nip", "course_title", "cohort_name",
+    "issued_at", "revoked_at", "revoked_reason",
+)  # fmt: skip
+
+
+def certificate_verification(text: str) -> Certificate | None:
+    """Only what public verification shows, in one indexed lookup (this is the busiest public read)."""
+    code = code_normalize(text)
+    if code is None:
+        return None
+    return Certificate.objects.filter(code=code).only(*VERIFICATION_FIELDS).first()
+
+
+def holder_certificates(*, user) -> QuerySet[Certificate]:
+    return (
+        Certificate.objects.filter(enrollment__participant__user=user)
+        .select_related("enrollment__cohort__course")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def certificate_visible_to(*, certificate: Certificate, user) -> bool:
+    """Its holder and operators may download the PDF."""
+    from courses.selectors import user_is_operator
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return certificate.enrollment.participant.user_id == user.pk or user_is_operator(user)
+
+
+def nip_masked(nip: str) -> str:
+    """Enough of a NIP to recognise it, never all of it: 19850330********02."""
+    return nip[:8] + "*" * (len(nip) - 10) + nip[-2:] if len(nip) > 10 else "*" * len(nip)
+
+
+def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per enrolment, its valid certificate's number, code and page (one query): for progress reports."""
+    rows = Certificate.objects.filter(enrollment_id__in=enrollment_ids, status=CertificateStatus.VALID).values_list(
+        "enrollment_id", "number", "code"
+    )
+    return {
+        enrollment_id: {
+            "number": number,
+            "code": code_display(code),
+            "url": reverse("certificates:mine", kwargs={"code": code_display(code)}),
+        }
+        for enrollment_id, number, code in rows
+    }
+
+
+def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any], int]:
+    """What anyone may learn from a code: the contract's verification body and its HTTP status."""
+    if certificate is None:
+        return {"valid": False, "status": "not_found"}, HTTPStatus.NOT_FOUND
+    body = {
+        "valid": certificate.status == CertificateStatus.VALID,
+        "status": certificate.status,
+        "number": certificate.number,
+        "code": code_display(certificate.code),
+        "holder_name": certificate.holder_name,
+        "holder_nip": nip_masked(certificate.holder_nip),
+        "course": certificate.course_title,
+        "cohort": certificate.cohort_name,
+        "issued_at": certificate.issued_at,
+    }
+    if certificate.status == CertificateStatus.REVOKED:
+        body.update(revoked_at=certificate.revoked_at, reason=certificate.revoked_reason)
+    return body, HTTPStatus.OK

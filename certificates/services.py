@@ -1,0 +1,273 @@
+"""Every write the certificates app does: issuing, revoking, re-issuing, the sweep, cohort archives."""
+
+import hashlib
+import logging
+import zipfile
+from tempfile import SpooledTemporaryFile
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Enrollment
+
+from .codes import code_display, code_generate
+from .conf import certificates_setting
+from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, StillValid
+from .models import ArchiveStatus, Certificate, CertificateArchive, CertificateStatus, IssueJob, NumberCounter
+from .pdf import CertificateContent, render_certificate_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def verify_url(code: str) -> str:
+    """``{SITE_URL}/verify/{code}/`` with the code as displayed; exactly what the QR code holds."""
+    site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return site + reverse("certificates:verify", kwargs={"code": code_display(code)})
+
+
+def _next_number(*, prefix: str, year: int) -> str:
+    """The next number for ``prefix`` and ``year``, gap-free under concurrent issuing.
+
+    The UPDATE takes the counter row's lock (the same lock ``select_for_update`` would) and holds
+    it until the caller commits, so concurrent issuers queue here and a rollback gives the number
+    back; doing it as one UPDATE … RETURNING saves a round trip per certificate. The caller keeps
+    that transaction short: the PDF is rendered after it."""
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE prefix = %s AND year = %s RETURNING last"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, year])
+        row = cursor.fetchone()
+        if row is None:  # first certificate of this prefix and year
+            try:
+                with transaction.atomic():
+                    NumberCounter.objects.create(prefix=prefix, year=year)
+            except IntegrityError:  # another issuer created it first
+                pass
+            cursor.execute(sql, [prefix, year])
+            row = cursor.fetchone()
+    return f"{prefix}/{year}/{row[0]:05d}"
+
+
+@transaction.atomic
+def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | None:
+    """Phase 1, one short transaction: the enrolment's certificate row with its number, code and
+    the text it will carry. Returns the valid certificate if there is one already."""
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("participant", "cohort__course")
+        .annotate(
+            valid_certificate=Subquery(
+                Certificate.objects.filter(enrollment=OuterRef("pk"), status=CertificateStatus.VALID).values("pk")[:1]
+            ),
+            any_certificate=Exists(Certificate.objects.filter(enrollment=OuterRef("pk"))),
+        )
+        .get(pk=enrollment_id)
+    )
+    if enrollment.completed_at is None:
+        raise NotCompleted()
+    if enrollment.valid_certificate is not None:
+        return Certificate.objects.get(pk=enrollment.valid_certificate)
+    if enrollment.any_certificate and not reissue:
+        return None  # revoked on purpose: only an operator issues again
+    issued_at = timezone.now()
+    course = enrollment.cohort.course
+    # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
+    return Certificate.objects.create(
+        enrollment=enrollment,
+        number=_next_number(prefix=course.certificate_prefix, year=timezone.localdate(issued_at).year),
+        code=code_generate(),
+        holder_name=enrollment.participant.full_name,
+        holder_nip=enrollment.participant.nip,
+        course_title=course.title,
+        cohort_name=enrollment.cohort.name,
+        issued_at=issued_at,
+    )
+
+
+def certificate_content(certificate: Certificate) -> CertificateContent:
+    """What the PDF shows, taken only from the certificate row (never from the live profile)."""
+    return CertificateContent(
+        holder_name=certificate.holder_name,
+        holder_nip=certificate.holder_nip,
+        course_title=certificate.course_title,
+        cohort_name=certificate.cohort_name,
+        issued_on=timezone.localdate(certificate.issued_at),
+        number=certificate.number,
+        code=code_display(certificate.code),
+        verify_url=verify_url(certificate.code),
+        issuer=certificates_setting("ISSUER"),
+    )
+
+
+def _certificate_render(certificate: Certificate) -> Certificate:
+    """Phase 2, outside any lock: render the PDF, store it, record its SHA-256 (first writer wins).
+
+    Rendering is deterministic, so a retry or a concurrent render produces the same bytes."""
+    pdf_bytes = render_certificate_pdf(certificate_content(certificate))
+    year = timezone.localdate(certificate.issued_at).year
+    stored = certificate.pdf.storage.save(
+        certificate.pdf.field.generate_filename(certificate, f"{year}/{certificate.code}.pdf"), ContentFile(pdf_bytes)
+    )
+    sha256 = hashlib.sha256(pdf_bytes).hexdigest()
+    if Certificate.objects.filter(pk=certificate.pk, sha256="").update(pdf=stored, sha256=sha256):
+        certificate.pdf.name, certificate.sha256 = stored, sha256
+    else:  # someone stored it first: keep theirs
+        certificate.pdf.storage.delete(stored)
+        certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certificate | None:
+    """Issue the certificate of a completed enrolment and return it.
+
+    Side effects: in one short transaction, takes the next gap-free number for the course prefix
+    and year and records the certificate with what it says (name, NIP, course, cohort), so later
+    profile or template changes never alter it; then renders the PDF once and stores it with its
+    SHA-256. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
+    earlier attempt stopped before that); the enrolment row lock and the one-valid-per-enrolment
+    constraint make retried, duplicated or concurrent calls produce exactly one. After a revocation
+    it issues nothing unless ``reissue`` (an operator's decision) is set, then a new number and code.
+    Raises NotCompleted.
+    """
+    certificate = _certificate_reserve(enrollment_id=enrollment_id, reissue=reissue)
+    if certificate is not None and not certificate.sha256:
+        certificate = _certificate_render(certificate)
+    return certificate
+
+
+def issue_delivery_start(*, enrollment_id: int) -> bool:
+    """Count one delivery of the issuing message; False once it has come too often (a poison message).
+
+    One statement, committed on its own before the work, so a worker killed mid-issue still
+    leaves the count behind.
+    """
+    table = connection.ops.quote_name(IssueJob._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (enrollment_id, deliveries, last_started_at, last_error) VALUES (%s, 1, %s, '') "  # noqa: S608
+        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
+        "last_started_at = excluded.last_started_at RETURNING deliveries, failed_at"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [enrollment_id, timezone.now()])
+        deliveries, failed_at = cursor.fetchone()
+    if failed_at is not None:
+        return False
+    if deliveries > certificates_setting("MAX_DELIVERIES"):
+        IssueJob.objects.filter(enrollment_id=enrollment_id, failed_at__isnull=True).update(
+            failed_at=timezone.now(),
+            last_error="too many deliveries: the message is set aside; clear 'given up at' to retry",
+        )
+        logger.error("certificate for enrolment %s: giving up after %s deliveries", enrollment_id, deliveries)
+        return False
+    return True
+
+
+def issue_failure_record(*, enrollment_id: int, error: str) -> None:
+    IssueJob.objects.filter(enrollment_id=enrollment_id).update(last_error=error[:2000])
+
+
+def certificates_sweep(*, limit: int | None = None) -> list[int]:
+    """Completed enrolments still without any certificate, or whose certificate has no PDF yet
+    (their message was lost, or a worker died half-way), oldest first.
+
+    Enrolments whose issuing was given up (poison) are left to an operator; revoked ones are not
+    re-issued automatically. Read-only: the caller enqueues.
+    """
+    grace = timezone.now() - timezone.timedelta(seconds=certificates_setting("SWEEP_GRACE_SECONDS"))
+    pending = (
+        Enrollment.objects.filter(completed_at__isnull=False, completed_at__lte=grace)
+        .filter(
+            ~Exists(Certificate.objects.filter(enrollment=OuterRef("pk")))
+            | Exists(Certificate.objects.filter(enrollment=OuterRef("pk"), status=CertificateStatus.VALID, sha256=""))
+        )
+        .filter(~Exists(IssueJob.objects.filter(enrollment=OuterRef("pk"), failed_at__isnull=False)))
+        .order_by("completed_at")
+        .values_list("pk", flat=True)
+    )
+    return list(pending[: limit or certificates_setting("SWEEP_BATCH")])
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Certificate:
+    """Revoke a certificate issued in error. Verification then reports it revoked with the reason.
+
+    Raises ReasonRequired or AlreadyRevoked; a conditional update makes two racing revocations safe.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    updated = Certificate.objects.filter(pk=certificate.pk, status=CertificateStatus.VALID).update(
+        status=CertificateStatus.REVOKED, revoked_at=timezone.now(), revoked_reason=reason[:2000], revoked_by=by
+    )
+    if not updated:
+        raise AlreadyRevoked()
+    certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_reissue(*, certificate: Certificate) -> Certificate:
+    """Issue a new certificate (new number and code) for the enrolment of a revoked one.
+
+    Raises StillValid if the enrolment has a valid certificate (revoke it first).
+    """
+    if certificate.status != CertificateStatus.REVOKED:
+        raise StillValid()
+    issued = certificate_issue(enrollment_id=certificate.enrollment_id, reissue=True)
+    if issued is None or issued.pk == certificate.pk:  # pragma: no cover - guarded above
+        raise StillValid()
+    return issued
+
+
+def archive_request(*, cohort, by) -> CertificateArchive:
+    """Create a pending ZIP archive of the cohort's valid certificates (a task builds it)."""
+    total = Certificate.objects.filter(enrollment__cohort=cohort, status=CertificateStatus.VALID).count()
+    archive = CertificateArchive.objects.create(cohort=cohort, requested_by=by, total=total)
+    from .tasks import certificate_archive_task
+
+    transaction.on_commit(lambda: certificate_archive_task.delay(archive.pk))
+    return archive
+
+
+def archive_build(*, archive_id: int) -> CertificateArchive:
+    """Build the ZIP, updating ``done`` as it goes so the page can show progress.
+
+    Idempotent: a ready archive is returned as it is; a retried build starts the file again.
+    """
+    archive = CertificateArchive.objects.select_related("cohort").get(pk=archive_id)
+    if archive.status == ArchiveStatus.READY:
+        return archive
+    certificates = list(
+        Certificate.objects.filter(enrollment__cohort=archive.cohort, status=CertificateStatus.VALID)
+        .exclude(sha256="")
+        .order_by("number")
+    )
+    CertificateArchive.objects.filter(pk=archive.pk).update(
+        status=ArchiveStatus.RUNNING, total=len(certificates), done=0, error=""
+    )
+    step = max(1, len(certificates) // 50)
+    try:
+        with SpooledTemporaryFile(max_size=32 * 1024 * 1024) as spool:
+            with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as bundle:
+                for index, certificate in enumerate(certificates, start=1):
+                    with certificate.pdf.open("rb") as pdf:
+                        name = f"{certificate.number.replace('/', '-')}_{certificate.holder_nip}.pdf"
+                        bundle.writestr(name, pdf.read())
+                    if index % step == 0 or index == len(certificates):
+                        CertificateArchive.objects.filter(pk=archive.pk).update(done=index)
+            spool.seek(0)
+            if archive.file:
+                archive.file.delete(save=False)
+            archive.file.save(f"cohort-{archive.cohort_id}-{archive.pk}.zip", File(spool), save=False)
+    except Exception as exc:
+        CertificateArchive.objects.filter(pk=archive.pk).update(status=ArchiveStatus.FAILED, error=str(exc)[:2000])
+        raise
+    CertificateArchive.objects.filter(pk=archive.pk).update(
+        status=ArchiveStatus.READY, file=archive.file.name, finished_at=timezone.now(), done=len(certificates)
+    )
+    archive.refresh_from_db()
+    return archive

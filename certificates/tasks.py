@@ -1,0 +1,61 @@
+"""Celery tasks of the certificates app: thin shells around services, taking ids only."""
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+
+from . import services
+from .errors import NotCompleted
+
+logger = logging.getLogger(__name__)
+
+# Retries back off 5 s, 10 s, 20 s … capped at 300 s: always far below the broker's visibility
+# timeout (CELERY_BROKER_TRANSPORT_OPTIONS), or Redis would hand the same message out twice.
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, IntegrityError, OSError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # the service is idempotent, so a message may safely run again
+    reject_on_worker_lost=True,  # a killed worker puts the message back instead of losing it
+    soft_time_limit=60,
+    time_limit=90,
+    **RETRY,
+)
+def certificate_issue_task(self, enrollment_id: int) -> str | None:
+    """Issue the certificate of a completed enrolment (idempotent; poison messages are set aside)."""
+    if not services.issue_delivery_start(enrollment_id=enrollment_id):
+        return None
+    try:
+        certificate = services.certificate_issue(enrollment_id=enrollment_id)
+    except NotCompleted:
+        logger.warning("enrolment %s is not completed; no certificate issued", enrollment_id)
+        return None
+    except DatabaseError as exc:
+        services.issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
+        raise
+    return certificate.number if certificate else None
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def certificates_sweep_task() -> int:
+    """Periodic: enqueue completed enrolments whose issuing message was lost."""
+    pending = services.certificates_sweep()
+    for enrollment_id in pending:
+        certificate_issue_task.delay(enrollment_id)
+    if pending:
+        logger.info("certificate sweep enqueued %s enrolments", len(pending))
+    return len(pending)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1900, **RETRY)
+def certificate_archive_task(archive_id: int) -> int:
+    """Build a cohort's ZIP of certificates (idempotent)."""
+    return services.archive_build(archive_id=archive_id).done

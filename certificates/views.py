@@ -1,0 +1,127 @@
+"""Server-rendered pages: public verification, the holder's certificate, operators' cohort certificates."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from courses.models import Cohort
+from courses.views import operator_required
+
+from .api.permissions import VerifyThrottle
+from .api.views import archive_payload
+from .codes import code_display
+from .errors import CertificatesError
+from .models import Certificate, CertificateArchive
+from .selectors import (
+    certificate_by_code,
+    certificate_verification,
+    certificate_visible_to,
+    nip_masked,
+    verification_payload,
+)
+from .services import archive_request, certificate_reissue, certificate_revoke, verify_url
+
+
+class _PageThrottleView:
+    throttle_scope = "verify"
+
+
+def _throttled(request: HttpRequest) -> bool:
+    return not VerifyThrottle().allow_request(request, _PageThrottleView())
+
+
+def verify_form(request: HttpRequest) -> HttpResponse:
+    code = request.GET.get("code", "").strip()
+    if code:
+        return redirect("certificates:verify", code=code)
+    return render(request, "certificates/verify_form.html")
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    if _throttled(request):
+        return render(request, "certificates/verify_throttled.html", status=429)
+    body, status_code = verification_payload(certificate_verification(code))
+    return render(request, "certificates/verify.html", {"result": body, "code": code}, status=status_code)
+
+
+@login_required
+def mine(request: HttpRequest, code: str) -> HttpResponse:
+    certificate = certificate_by_code(code)
+    if certificate is None or not certificate_visible_to(certificate=certificate, user=request.user):
+        raise Http404
+    return render(
+        request,
+        "certificates/certificate.html",
+        {
+            "certificate": certificate,
+            "code": code_display(certificate.code),
+            "verify_url": verify_url(certificate.code),
+            "nip": nip_masked(certificate.holder_nip),
+        },
+    )
+
+
+@operator_required
+@require_http_methods(["GET"])
+def cohort_certificates(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
+    certificates = Certificate.objects.filter(enrollment__cohort=cohort).order_by("holder_name", "-issued_at")
+    archive = CertificateArchive.objects.filter(cohort=cohort).first()
+    return render(
+        request,
+        "certificates/operator_cohort.html",
+        {
+            "cohort": cohort,
+            "certificates": certificates,
+            "archive": archive_payload(archive) if archive else None,
+        },
+    )
+
+
+@operator_required
+@require_POST
+def revoke(request: HttpRequest, code: str) -> HttpResponse:
+    certificate = certificate_by_code(code)
+    if certificate is None:
+        raise Http404
+    try:
+        certificate_revoke(certificate=certificate, reason=request.POST.get("reason", ""), by=request.user)
+    except CertificatesError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Certificate %(number)s revoked.") % {"number": certificate.number})
+    return redirect("certificates:cohort", pk=certificate.enrollment.cohort_id)
+
+
+@operator_required
+@require_POST
+def reissue(request: HttpRequest, code: str) -> HttpResponse:
+    certificate = certificate_by_code(code)
+    if certificate is None:
+        raise Http404
+    try:
+        issued = certificate_reissue(certificate=certificate)
+    except CertificatesError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("New certificate %(number)s issued.") % {"number": issued.number})
+    return redirect("certificates:cohort", pk=certificate.enrollment.cohort_id)
+
+
+@operator_required
+@require_POST
+def archive_create(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(Cohort, pk=pk)
+    archive_request(cohort=cohort, by=request.user)
+    return redirect("certificates:cohort", pk=cohort.pk)
+
+
+@operator_required
+def archive_download(request: HttpRequest, pk: int) -> FileResponse:
+    archive = get_object_or_404(CertificateArchive.objects.select_related("cohort"), pk=pk)
+    if not archive.file:
+        raise Http404
+    return FileResponse(archive.file.open("rb"), as_attachment=True, filename=f"sertifikat-{archive.cohort.pk}.zip")

@@ -1,0 +1,221 @@
+"""Using certificates: holder list and PDF, public verification and its throttle, revoke, re-issue, ZIP, admin."""
+
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from certificates.codes import code_display
+from certificates.models import Certificate, CertificateArchive
+from tests.factories import ParticipantProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def operator():
+    user = UserFactory(username="operator-cert")
+    user.groups.add(Group.objects.get(name="operators"))
+    return user
+
+
+@pytest.fixture
+def certificate(completed):
+    return Certificate.objects.get(enrollment=completed)
+
+
+def code_of(certificate):
+    return code_display(certificate.code)
+
+
+def test_holder_lists_their_certificates(api_client, certificate, settings):
+    api_client.force_authenticate(certificate.enrollment.participant.user)
+    (item,) = api_client.get("/api/v1/me/certificates/").json()
+    code = code_of(certificate)
+    assert item["number"] == certificate.number
+    assert item["code"] == code
+    assert item["course"] == {"slug": certificate.enrollment.cohort.course.slug, "title": "Pelatihan GCIO"}
+    assert item["status"] == "valid"
+    assert item["pdf_url"] == f"http://testserver/api/v1/certificates/{code}/pdf/"
+    assert item["verify_url"] == f"{settings.SITE_URL}/verify/{code}/"
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 401), ("stranger", 404), ("holder", 200), ("operator", 200)])
+def test_pdf_download_permissions(api_client, certificate, operator, who, expected):
+    user = {
+        "anonymous": None,
+        "stranger": ParticipantProfileFactory().user,
+        "holder": certificate.enrollment.participant.user,
+        "operator": operator,
+    }[who]
+    if user:
+        api_client.force_authenticate(user)
+    response = api_client.get(f"/api/v1/certificates/{code_of(certificate).lower()}/pdf/")
+    assert response.status_code == expected
+    if expected == 200:
+        assert response["Content-Type"] == "application/pdf"
+        assert b"".join(response.streaming_content) == certificate.pdf.read()
+
+
+def test_verify_reports_a_valid_certificate_without_the_full_nip(api_client, certificate):
+    for typed in (code_of(certificate), code_of(certificate).lower(), certificate.code):
+        response = api_client.get(f"/api/v1/verify/{typed}/")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["valid"] is True and body["status"] == "valid"
+        assert body["number"] == certificate.number
+        assert body["holder_name"] == "Siti Rahmawati"
+        assert body["course"] == "Pelatihan GCIO" and body["cohort"] == "Angkatan I 2026"
+        assert body["issued_at"]
+        assert "198503302010011002" not in response.content.decode()
+
+
+def test_verify_unknown_code_is_404(api_client):
+    for code in ("0000-0000-0000", "not-a-code"):
+        response = api_client.get(f"/api/v1/verify/{code}/")
+        assert response.status_code == 404
+        assert response.json() == {"valid": False, "status": "not_found"}
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 401), ("holder", 403), ("operator", 200)])
+def test_revoke_permissions(api_client, certificate, operator, who, expected):
+    user = {"anonymous": None, "holder": certificate.enrollment.participant.user, "operator": operator}[who]
+    if user:
+        api_client.force_authenticate(user)
+    response = api_client.post(
+        f"/api/v1/certificates/{code_of(certificate)}/revoke/", {"reason": "Data salah"}, format="json"
+    )
+    assert response.status_code == expected
+    certificate.refresh_from_db()
+    assert certificate.status == ("revoked" if expected == 200 else "valid")
+
+
+def test_revoked_certificate_verifies_as_revoked_with_reason(api_client, certificate, operator):
+    api_client.force_authenticate(operator)
+    response = api_client.post(
+        f"/api/v1/certificates/{code_of(certificate)}/revoke/", {"reason": "Diterbitkan keliru"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (
+        api_client.post(
+            f"/api/v1/certificates/{code_of(certificate)}/revoke/", {"reason": "lagi"}, format="json"
+        ).json()["code"]
+        == "already_revoked"
+    )
+    assert (
+        api_client.post(
+            f"/api/v1/certificates/{code_of(certificate)}/revoke/", {"reason": " "}, format="json"
+        ).status_code
+        == 400
+    )
+    api_client.force_authenticate(None)
+    body = api_client.get(f"/api/v1/verify/{code_of(certificate)}/").json()
+    assert body["valid"] is False and body["status"] == "revoked"
+    assert body["reason"] == "Diterbitkan keliru" and body["revoked_at"]
+
+
+def test_reissue_after_revocation_gives_a_new_number_and_code(api_client, certificate, operator):
+    api_client.force_authenticate(operator)
+    conflict = api_client.post(f"/api/v1/certificates/{code_of(certificate)}/reissue/")
+    assert conflict.status_code == 409 and conflict.json()["code"] == "still_valid"
+    api_client.post(f"/api/v1/certificates/{code_of(certificate)}/revoke/", {"reason": "Nama salah"}, format="json")
+    response = api_client.post(f"/api/v1/certificates/{code_of(certificate)}/reissue/")
+    assert response.status_code == 201
+    new = Certificate.objects.exclude(pk=certificate.pk).get()
+    assert response.json()["number"] == new.number != certificate.number
+    assert new.code != certificate.code and new.status == "valid"
+    certificate.refresh_from_db()
+    assert certificate.status == "revoked"
+    assert api_client.get(f"/api/v1/verify/{code_of(certificate)}/").json()["status"] == "revoked"
+    assert api_client.get(f"/api/v1/verify/{code_of(new)}/").json()["status"] == "valid"
+
+
+def test_verification_is_rate_limited_per_client(api_client, certificate, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"verify": "3/minute"}}
+    statuses = [api_client.get(f"/api/v1/verify/{code_of(certificate)}/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    other = api_client.get(f"/api/v1/verify/{code_of(certificate)}/", REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 200  # another client has its own allowance
+    page = [api_client.get(f"/verify/{code_of(certificate)}/", REMOTE_ADDR="10.9.9.9").status_code for _ in range(4)]
+    assert page == [200, 200, 200, 429]
+
+
+def test_verify_page_in_both_languages(client, certificate, operator):
+    url = f"/verify/{code_of(certificate).lower()}/"
+    html = client.get(url).content.decode()
+    assert "Sertifikat sah" in html and "Siti Rahmawati" in html and "198503302010011002" not in html
+    assert "19850330********02" in html
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Valid certificate" in english
+    client.force_login(operator)
+    client.post(f"/operator/certificates/{code_of(certificate)}/revoke/", {"reason": "Keliru"})
+    client.logout()
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Revoked certificate" in html and "Keliru" in html
+    missing = client.get("/verify/0000-0000-0000/")
+    assert missing.status_code == 404
+    assert client.get("/verify/", {"code": "abcd"}).status_code == 302
+
+
+def test_holder_page_and_dashboard_link(client, certificate):
+    client.force_login(certificate.enrollment.participant.user)
+    dashboard = client.get("/dashboard/").content.decode()
+    assert f"/certificates/{code_of(certificate)}/" in dashboard and certificate.number in dashboard
+    page = client.get(f"/certificates/{code_of(certificate)}/")
+    assert page.status_code == 200 and certificate.number in page.content.decode()
+    client.force_login(ParticipantProfileFactory().user)
+    assert client.get(f"/certificates/{code_of(certificate)}/").status_code == 404
+
+
+def test_cohort_zip_is_built_by_a_task_with_progress(
+    api_client, client, certificate, operator, django_capture_on_commit_callbacks
+):
+    cohort = certificate.enrollment.cohort
+    api_client.force_authenticate(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(f"/api/v1/cohorts/{cohort.pk}/certificates/archive/")
+    assert response.status_code == 202
+    archive = CertificateArchive.objects.get()
+    status = api_client.get(f"/api/v1/certificate-archives/{archive.pk}/").json()
+    assert status["status"] == "ready" and status["done"] == status["total"] == 1
+    client.force_login(operator)
+    download = client.get(status["download_url"])
+    bundle = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    (name,) = bundle.namelist()
+    assert name.endswith("_198503302010011002.pdf")
+    assert bundle.read(name) == certificate.pdf.read()
+    page = client.get(f"/operator/cohorts/{cohort.pk}/certificates/").content.decode()
+    assert certificate.number in page and "1 / 1" in page
+
+
+def test_archive_endpoints_are_for_operators(api_client, certificate):
+    api_client.force_authenticate(certificate.enrollment.participant.user)
+    assert (
+        api_client.post(f"/api/v1/cohorts/{certificate.enrollment.cohort_id}/certificates/archive/").status_code == 403
+    )
+    assert not CertificateArchive.objects.exists()
+
+
+def test_admin_search_by_number_code_and_nip_and_revoke_action(client, admin_user, certificate):
+    client.force_login(admin_user)
+    for term in (certificate.number, code_of(certificate).lower(), "198503302010011002"):
+        html = client.get("/admin/certificates/certificate/", {"q": term}).content.decode()
+        assert certificate.number in html
+    detail = client.get(f"/admin/certificates/certificate/{certificate.pk}/change/").content.decode()
+    assert certificate.sha256 in detail
+    response = client.post(
+        "/admin/certificates/certificate/",
+        {"action": "revoke_selected", "_selected_action": [certificate.pk], "apply": "1", "reason": "Admin: salah"},
+    )
+    assert response.status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == "revoked" and certificate.revoked_reason == "Admin: salah"
