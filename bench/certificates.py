@@ -1,0 +1,158 @@
+"""Benchmark: certificate issuing.
+
+Run: .venv/bin/python bench/certificates.py
+Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part):
+  1. render only: PDFs per second for 500 certificates (the floor the service is measured against),
+     for plain names (built-in fonts) and for names outside Latin-1 (embedded, subset TrueType);
+  2. the issuing service (database, number counter, PDF, storage, SHA-256) for 500 enrolments,
+     as a share of render-only speed (target >= 80%);
+  3. end to end: 1,000 completions issued by a real Celery worker (prefork, concurrency 2) through
+     Redis (target >= 50 certificates/s).
+"""
+
+import datetime
+import os
+import subprocess
+import tempfile
+import time
+
+from _setup import ROOT, django_on_bench_database
+
+MEDIA = tempfile.mkdtemp(prefix="gcio-bench-media-")
+os.environ["MEDIA_ROOT"] = MEDIA
+django_on_bench_database("gcio_bench_certificates")
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from certificates.models import Certificate  # noqa: E402
+from certificates.pdf import CertificateContent, render_certificate_pdf  # noqa: E402
+from certificates.services import certificate_issue  # noqa: E402
+from courses.models import Cohort, Course, Enrollment, ParticipantProfile  # noqa: E402
+from tests.courses.enrolment_files import nip_for  # noqa: E402
+
+BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13")
+
+
+def completed_enrollments(count: int, offset: int, name_for) -> list[int]:
+    course, _ = Course.objects.get_or_create(
+        slug="gcio",
+        defaults={
+            "title": "Pelatihan Government Chief Information Officer (GCIO)",
+            "certificate_prefix": "GCIO-KALTIM",
+        },
+    )
+    cohort = Cohort.objects.create(
+        course=course, name=f"Angkatan {offset}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
+    )
+    password = make_password(None)
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=nip_for(offset + n), password=password) for n in range(count)]
+    )
+    profiles = ParticipantProfile.objects.bulk_create(
+        [
+            ParticipantProfile(user=u, nip=u.username, full_name=name_for(n), unit="Diskominfo")
+            for n, u in enumerate(users)
+        ]
+    )
+    now = timezone.now()
+    enrollments = Enrollment.objects.bulk_create(
+        [Enrollment(cohort=cohort, participant=p, completed_at=now) for p in profiles]
+    )
+    return [e.pk for e in enrollments]
+
+
+def plain_name(n: int) -> str:
+    return f"Siti Rahmawati {n}, S.Kom., M.Si."
+
+
+def wide_name(n: int) -> str:
+    return f"Nguyễn Văn Łukasz {n}"
+
+
+def render_only(count: int, name_for) -> float:
+    started = time.perf_counter()
+    for n in range(count):
+        render_certificate_pdf(
+            CertificateContent(
+                holder_name=name_for(n),
+                holder_nip=nip_for(n),
+                course_title="Pelatihan Government Chief Information Officer (GCIO)",
+                cohort_name="Angkatan I 2026",
+                issued_on=datetime.date(2026, 11, 22),
+                number=f"GCIO-KALTIM/2026/{n:05d}",
+                code="7KQ2-9XW4-M3HD",
+                verify_url="http://127.0.0.1:8000/verify/7KQ2-9XW4-M3HD/",
+                issuer="Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+            )
+        )
+    return count / (time.perf_counter() - started)
+
+
+def through_service(ids: list[int]) -> float:
+    started = time.perf_counter()
+    for enrollment_id in ids:
+        certificate_issue(enrollment_id=enrollment_id)
+    return len(ids) / (time.perf_counter() - started)
+
+
+def end_to_end(ids: list[int]) -> float:
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CELERY_BROKER_URL": BROKER,
+        "MEDIA_ROOT": MEDIA,
+    }
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--hostname=bench@%h"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        from celery import Celery
+
+        app = Celery(broker=BROKER)
+        time.sleep(4)  # let the worker connect
+        started = time.perf_counter()
+        with app.producer_or_acquire() as producer:
+            for enrollment_id in ids:
+                app.send_task("certificates.tasks.certificate_issue_task", args=[enrollment_id], producer=producer)
+        while Certificate.objects.filter(enrollment_id__in=ids).count() < len(ids):
+            if time.perf_counter() - started > 300:
+                raise TimeoutError("worker did not finish in 300 s")
+            time.sleep(0.2)
+        return len(ids) / (time.perf_counter() - started)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
+if __name__ == "__main__":
+    print(f"PostgreSQL {connection.cursor().connection.info.server_version}; storage {settings.MEDIA_ROOT}")
+    render_only(20, plain_name)  # warm up fonts and imports
+    render_only(20, wide_name)
+    floor_plain = render_only(500, plain_name)
+    floor_wide = render_only(500, wide_name)
+    print(f"render only, plain names (built-in fonts):        {floor_plain:7.1f} PDFs/s")
+    print(f"render only, names outside Latin-1 (embedded TTF): {floor_wide:7.1f} PDFs/s")
+
+    service_plain = through_service(completed_enrollments(500, 0, plain_name))
+    print(
+        f"issuing service, 500 plain names:  {service_plain:7.1f} certificates/s = {100 * service_plain / floor_plain:5.1f}% of render only"
+    )
+    service_wide = through_service(completed_enrollments(500, 500, wide_name))
+    print(
+        f"issuing service, 500 wide names:   {service_wide:7.1f} certificates/s = {100 * service_wide / floor_wide:5.1f}% of render only"
+    )
+
+    e2e = end_to_end(completed_enrollments(1000, 1000, plain_name))
+    print(f"end to end, 1,000 completions, worker prefork concurrency 2 on Redis: {e2e:7.1f} certificates/s")
+    numbers = sorted(int(n.rsplit("/", 1)[1]) for n in Certificate.objects.values_list("number", flat=True))
+    print(f"numbers issued: {len(numbers)}, gap-free: {numbers == list(range(1, len(numbers) + 1))}")

@@ -1,0 +1,105 @@
+"""Benchmark: the cohort progress endpoint (JSON and CSV) for cohorts of 20, 200 and 2,000 participants.
+
+Run: .venv/bin/python bench/cohort_progress.py
+Fills a throw-away PostgreSQL database with the GCIO course and cohorts at mixed progress, then
+prints the median response time of 5 requests and the SQL query count for each format.
+Target: 2,000 participants in under 500 ms with at most 10 queries.
+"""
+
+import datetime
+import statistics
+import time
+
+from _setup import django_on_bench_database
+
+django_on_bench_database("gcio_bench_progress")
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from courses.models import (  # noqa: E402
+    Cohort,
+    Course,
+    Enrollment,
+    LessonCompletion,
+    ModuleProgress,
+    ParticipantProfile,
+)
+from tests.courses.enrolment_files import nip_for  # noqa: E402
+
+User = get_user_model()
+
+
+def fill(size: int, offset: int) -> Cohort:
+    """A cohort of ``size`` participants spread over every stage of progress (bulk inserts)."""
+    course = Course.objects.get(slug="gcio")
+    modules = list(course.modules.order_by("order").prefetch_related("lessons"))
+    cohort = Cohort.objects.create(
+        course=course, name=f"Bench {size}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
+    )
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [User(username=nip_for(offset + n), email=f"b{offset + n}@example.org", password=password) for n in range(size)]
+    )
+    profiles = ParticipantProfile.objects.bulk_create(
+        [
+            ParticipantProfile(user=u, nip=u.username, full_name=f"Peserta {u.username[-6:]}", unit=f"OPD {n % 17}")
+            for n, u in enumerate(users)
+        ]
+    )
+    enrollments = Enrollment.objects.bulk_create([Enrollment(cohort=cohort, participant=p) for p in profiles])
+    now = timezone.now()
+    completions, progress = [], []
+    for n, enrollment in enumerate(enrollments):
+        finished = n % (len(modules) + 1)  # 0..4 modules finished
+        for module in modules[:finished]:
+            completions += [LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in module.lessons.all()]
+            progress.append(
+                ModuleProgress(
+                    enrollment=enrollment, module=module, best_score=80, quiz_passed_at=now, completed_at=now
+                )
+            )
+        if finished < len(modules):
+            current = modules[finished]
+            completions += [
+                LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in current.lessons.all()[:1]
+            ]
+            progress.append(ModuleProgress(enrollment=enrollment, module=current, best_score=40))
+        if finished == len(modules):
+            enrollment.completed_at = now
+    LessonCompletion.objects.bulk_create(completions, batch_size=5000)
+    ModuleProgress.objects.bulk_create(progress, batch_size=5000)
+    Enrollment.objects.bulk_update(enrollments, ["completed_at"], batch_size=2000)
+    return cohort
+
+
+def measure(client: Client, url: str, **params) -> tuple[float, int, int]:
+    timings = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url, params)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(timings) * 1000, len(queries), len(body)
+
+
+if __name__ == "__main__":
+    call_command("loadcurriculum", verbosity=0)
+    operator = User.objects.create_superuser("bench-operator", "op@example.org", "x")
+    client = Client()
+    client.force_login(operator)
+    offset = 0
+    print(f"{'participants':>12}  {'format':6}  {'median ms':>9}  {'queries':>7}  {'bytes':>9}")
+    for size in (20, 200, 2000):
+        cohort = fill(size, offset)
+        offset += size
+        for fmt in ("json", "csv"):
+            ms, queries, size_bytes = measure(client, f"/api/v1/cohorts/{cohort.pk}/progress/", format=fmt)
+            print(f"{size:>12}  {fmt:6}  {ms:9.1f}  {queries:7d}  {size_bytes:9d}")

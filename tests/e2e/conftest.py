@@ -1,0 +1,224 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright's sync API against pytest-django's live server,
+and the page check every journey runs (untranslated text in both languages, layout at phone width)."""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+# The machine has no network beyond localhost: keep Chromium from trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+LANGUAGE_COOKIE = "django_language"
+LANGUAGES = ("id", "en")
+
+# Placeholders and markup inside catalogue entries: the text between them is what a page shows verbatim.
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%%|%[sd]|\{\{[^}]*\}\}|<[^>]+>")
+_WORD = re.compile(r"[^\W\d_]+")
+_EDGE = " \t\n.,:;·—–-“”\"‘’'()«»…"
+
+
+def _fragments(text: str, min_words: int, other: str) -> set[str]:
+    """Literal runs of ``text`` with at least ``min_words`` words that the other language's string lacks."""
+    found = set()
+    for part in _PLACEHOLDER.split(text):
+        part = " ".join(part.split()).strip(_EDGE)
+        if len(_WORD.findall(part)) >= min_words and part not in other:
+            found.add(part)
+    return found
+
+
+def load_catalogue_phrases() -> dict[str, set[str]]:
+    """Per language, the phrases that must not show on a page in the *other* language.
+
+    English msgids of two words or more whose Indonesian differs must not appear on Indonesian pages;
+    Indonesian msgstrs of three words or more must not appear on English pages.
+    """
+    english: set[str] = set()
+    indonesian: set[str] = set()
+    for path in sorted(ROOT.glob("*/locale/id/LC_MESSAGES/django.po")):
+        for entry in polib.pofile(str(path)).translated_entries():
+            sources = [entry.msgid] + ([entry.msgid_plural] if entry.msgid_plural else [])
+            targets = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+            if sources == targets[: len(sources)]:
+                continue
+            for source in sources:
+                english |= _fragments(source, 2, " ".join(targets))
+            for target in targets:
+                indonesian |= _fragments(target, 3, " ".join(sources))
+    return {"id": english, "en": indonesian}
+
+
+@pytest.fixture(scope="session")
+def catalogue_phrases() -> dict[str, set[str]]:
+    return load_catalogue_phrases()
+
+
+_LAYOUT_JS = r"""() => {
+  const width = window.innerWidth;
+  const overflowing = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    // Tables scroll inside their .table-wrap; an absolutely placed element there may still escape it.
+    if (el.closest('.table-wrap') && !['absolute', 'fixed'].includes(getComputedStyle(el).position)) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1) {
+      overflowing.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
+                       + ' right=' + Math.round(box.right));
+    }
+  }
+  const small = [];
+  const controls = 'a.btn, button, select, textarea, input:not([type=hidden]):not([type=radio]):not([type=checkbox])';
+  for (const el of document.querySelectorAll(controls)) {
+    const box = el.getBoundingClientRect();
+    if (el.offsetParent !== null && box.height && box.height < 40) {
+      const label = (el.innerText || el.value || el.name || el.id || '').replace(/\s+/g, ' ').trim().slice(0, 30);
+      small.push(el.tagName.toLowerCase() + ' "' + label + '" ' + Math.round(box.height) + 'px');
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width,
+          lang: document.documentElement.lang, overflowing: overflowing.slice(0, 10), small: small};
+}"""
+
+
+class SiteCheck:
+    """Checks each page a journey visits, in Indonesian and English, and screenshots it.
+
+    For every page: its ``<html lang>`` is the language asked for; its visible text holds no phrase of the
+    other language's catalogue and no raw template syntax; at 375 px the document does not scroll sideways
+    (tables may scroll inside their ``.table-wrap``). Controls lower than 40 px are noted, not failed.
+    """
+
+    def __init__(self, *, journey: str, base_url: str, phrases: dict[str, set[str]]):
+        self.journey = journey
+        self.base_url = base_url
+        self.phrases = phrases
+        self.checked: list[str] = []
+        self.notes: list[str] = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def set_language(self, page, language: str) -> None:
+        page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": self.base_url}])
+
+    def screenshot(self, page, step: str) -> Path:
+        path = SCREENSHOTS / f"{self.journey}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def page(self, page, step: str, *, redo=None, english_screenshot: bool = False) -> None:
+        """Check the page shown now (Indonesian), then in English, then show it in Indonesian again for the
+        journey to go on. The page is reloaded, or re-created by ``redo`` when it answers a POST."""
+        self._check(page, step, "id")
+        self.screenshot(page, step)
+        self.set_language(page, "en")
+        try:
+            redo() if redo else page.reload()
+            self._check(page, step, "en")
+            if english_screenshot:
+                self.screenshot(page, f"{step}-en")
+        finally:
+            self.set_language(page, "id")
+        redo() if redo else page.reload()
+
+    def _check(self, page, step: str, language: str) -> None:
+        page.wait_for_load_state("load")
+        where = f"{self.journey}/{step} [{language}] {page.url}"
+        text = " ".join(page.inner_text("body").split())
+        leaked = sorted(phrase for phrase in self.phrases[language] if phrase in text)
+        assert not leaked, f"{where}: text of the other language shows: {leaked}"
+        raw = [token for token in ("{{", "{%", "%(", "}}") if token in text]
+        assert not raw, f"{where}: raw template syntax in the page: {raw}"
+
+        viewport = page.viewport_size
+        if viewport["width"] != PHONE["width"]:
+            page.set_viewport_size(PHONE)
+        try:
+            layout = page.evaluate(_LAYOUT_JS)
+        finally:
+            if viewport["width"] != PHONE["width"]:
+                page.set_viewport_size(viewport)
+        assert layout["lang"] == language, f"{where}: the page is in {layout['lang']!r}, not {language!r}"
+        assert layout["scrollWidth"] <= layout["innerWidth"], (
+            f"{where}: the document is {layout['scrollWidth']} px wide at {layout['innerWidth']} px; "
+            f"too wide: {layout['overflowing']}"
+        )
+        if layout["small"]:
+            self.notes.append(f"{where}: controls under 40 px at 375 px: {', '.join(layout['small'])}")
+        path = page.url.removeprefix(self.base_url)
+        self.checked.append(f"{self.journey}/{step} [{language}] {path}")
+
+    def write_report(self) -> None:
+        report = ROOT / "test-artifacts" / f"pages-{self.journey}.txt"
+        report.write_text("\n".join(self.checked + [""] + self.notes) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium, headless. Skips when it or Playwright is missing (CI installs both)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    # Playwright's sync API keeps an asyncio loop marked running on this thread, which would make Django
+    # refuse the test's own ORM calls; the live server answers from its own thread, unaffected.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+        # With that loop running, Django kept this test's database connection apart from the thread's usual
+        # one (asgiref's Local acts as a context variable): close it, or dropping the test database fails.
+        connections.close_all()
+
+
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """Opens a page in a fresh context (its own cookies) on the live server; Indonesian like the users."""
+    contexts = []
+    for stale in SCREENSHOTS.glob(f"FAILED-{request.node.name}-*.png"):
+        stale.unlink()
+
+    def open_page(viewport: dict = PHONE):
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, locale="id-ID", accept_downloads=True
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for index, context in enumerate(contexts):
+        if failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            for number, page in enumerate(context.pages):
+                page.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{index}-{number}.png"))
+        context.close()
+
+
+@pytest.fixture
+def site_check(live_server, catalogue_phrases, request):
+    journey = request.node.name.removeprefix("test_").split("_")[0]
+    check = SiteCheck(journey=journey, base_url=live_server.url, phrases=catalogue_phrases)
+    yield check
+    check.write_report()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
