@@ -114,8 +114,17 @@ LOGIN_URL = "courses:login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "/"
 
-# Email: EMAIL_URL (e.g. smtp+tls://user:pass@host:587) or the console by default.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Email: EMAIL_URL (e.g. smtp+tls://user:pass@host:587), else Django's own EMAIL_HOST & co., else the console.
+if env.str("EMAIL_URL", default="") or not env.str("EMAIL_HOST", default=""):
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GCIO <no-reply@localhost>")
 
 REST_FRAMEWORK = {
@@ -128,6 +137,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Verification is public: limit lookups per client (IP) so codes cannot be enumerated.
     "DEFAULT_THROTTLE_RATES": {"verify": env.str("VERIFY_RATE_LIMIT", default="60/minute")},
+    # The client is REMOTE_ADDR unless NUM_PROXIES trusted proxies stand in front and append to
+    # X-Forwarded-For; never trust the header as sent, or anyone could pick a fresh identity per request.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GCIO Training Platform API",
@@ -180,6 +192,10 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CELERY_BEAT_SCHEDULE["courses-invitations-sweep"] = {
+    "task": "courses.tasks.invitations_sweep_task",
+    "schedule": 600.0,
+}
 CELERY_BEAT_SCHEDULE["assessments-expire-attempts"] = {
     "task": "assessments.tasks.attempts_expire_task",
     "schedule": 60.0,

@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_BATCH_SIZE": 1000,
     # How long the link in an invitation email stays valid.
     "INVITATION_TIMEOUT_DAYS": 14,
+    # The invitation sweep re-sends invitations that never went out (a lost message), for accounts
+    # older than the grace (the normal path's time) and younger than the window.
+    "INVITATION_SWEEP_GRACE_SECONDS": 300,
+    "INVITATION_SWEEP_DAYS": 7,
 }
 
 

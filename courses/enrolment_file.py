@@ -22,6 +22,7 @@ REQUIRED = ("nip", "full_name", "email")
 MAX_LENGTH = {"full_name": 150, "email": 254, "unit": 200, "position": 200}
 # Text a spreadsheet would run as a formula when the file is opened again (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EMPTY_MARKS = ("-", "–", "—")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -66,6 +67,23 @@ def _file_error(message: str, line: int | None = None, column: str | None = None
     return EnrolmentFileInvalid([FileError(line, column, message)])
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the file looks like UTF-16 text saved without a byte order mark.
+
+    Mostly-ASCII text in UTF-16 has a zero in every other byte; binary files do not."""
+    sample = data[:2000]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode Text" is UTF-16 with a byte order mark: read it as such.
@@ -75,6 +93,12 @@ def _decode(data: bytes) -> str:
             raise _file_error(
                 _("The file claims to be UTF-16 but is damaged. %(hint)s") % {"hint": _save_as_hint()}
             ) from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: refused as binary below
     if b"\x00" in data:
         raise _file_error(
             _("This is not a CSV or XLSX file (it contains binary data). %(hint)s") % {"hint": _save_as_hint()}
@@ -99,28 +123,58 @@ def _decode(data: bytes) -> str:
 def _csv_rows(text: str) -> list[list[Any]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[Any]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+        return rows
+    except csv.Error as exc:  # e.g. a quotation mark that is never closed swallows the rest of the file
+        raise _file_error(
+            _(
+                'The CSV file cannot be read from line %(line)d on: a quotation mark (") is probably not closed. '
+                "%(hint)s"
+            )
+            # Lines are spreadsheet rows (records), as everywhere in the report.
+            % {"line": len(rows) + 1, "hint": _save_as_hint()},
+            line=len(rows) + 1,
+        ) from exc
 
 
 def _xlsx_rows(data: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
+    damaged = _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
+    max_rows = courses_setting("IMPORT_MAX_ROWS")
+    # Empty (formatted) rows are skipped like in CSV, but reading them still costs time: bound them too.
+    max_read = max_rows * 2 + 1000
     try:
         # read_only streams the sheet; data_only=False keeps formulas visible so they can be refused.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise _file_error(
-            _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
-        ) from exc
+        raise _file_error(damaged) from exc
     try:
         sheet = workbook.worksheets[0]
-        limit = courses_setting("IMPORT_MAX_ROWS") + 2
-        rows = []
+        # The stored size (<dimension>) is written by whatever tool made the file and may be wrong;
+        # without this, read-only mode trusts it and cuts columns or rows off.
+        sheet.reset_dimensions()
+        rows: list[list[Any]] = []
+        filled = 0
         for row in sheet.iter_rows(values_only=True):
             rows.append(list(row))
-            if len(rows) > limit:
-                break
+            filled += any(_cell_text(v) for v in row)
+            if filled > max_rows + 1 or len(rows) > max_read:
+                break  # the caller reports "too many rows"
+        if len(rows) > max_read:
+            raise _file_error(
+                _("The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again.")
+                % {"count": max_read}
+            )
         return rows
+    except EnrolmentFileInvalid:
+        raise
+    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds of error on a damaged sheet
+        raise _file_error(damaged) from exc
     finally:
         workbook.close()
 
@@ -141,6 +195,8 @@ def _nip_cell(value: Any) -> str:
 
 def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> str:
     text = _WHITESPACE.sub(" ", _cell_text(value)) if column == "full_name" else _cell_text(value)
+    if column not in REQUIRED and text in EMPTY_MARKS:
+        return ""  # people write "-" for "none" in optional columns
     if column in REQUIRED and not text:
         errors.append(FileError(line, column, _("This column is required and is empty.")))
     elif _CONTROL.search(text):

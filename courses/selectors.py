@@ -1,9 +1,12 @@
 """Reads of the courses app, each a fixed number of queries."""
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from .conf import courses_setting
 from .extensions import enrollment_extras, module_extras
@@ -343,4 +346,24 @@ def lesson_view(*, lesson: Lesson, enrollment: Enrollment | None) -> LessonView:
         previous_id=ordered[index - 1] if index > 0 else None,
         next_id=ordered[index + 1] if index + 1 < len(ordered) else None,
         completed=completed,
+    )
+
+
+def invitations_pending() -> list[int]:
+    """User ids of recent participants whose invitation never went out (its message was lost).
+
+    Only those who have neither set a password nor logged in, created between
+    ``INVITATION_SWEEP_GRACE_SECONDS`` and ``INVITATION_SWEEP_DAYS`` ago, so an address that keeps
+    failing is not retried for ever. Reads only."""
+    now = timezone.now()
+    return list(
+        ParticipantProfile.objects.filter(
+            invited_at__isnull=True,
+            user__last_login__isnull=True,
+            user__password__startswith=UNUSABLE_PASSWORD_PREFIX,
+            created_at__lte=now - datetime.timedelta(seconds=courses_setting("INVITATION_SWEEP_GRACE_SECONDS")),
+            created_at__gte=now - datetime.timedelta(days=courses_setting("INVITATION_SWEEP_DAYS")),
+        )
+        .order_by("pk")
+        .values_list("user_id", flat=True)
     )

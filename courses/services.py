@@ -398,7 +398,8 @@ def enrolment_import(
         from .tasks import invitations_send_task
 
         for chunk in _chunks(invite_ids, 500):
-            transaction.on_commit(lambda chunk=chunk: invitations_send_task.delay(chunk))
+            # robust: a broker outage must not turn a saved import into an error; the sweep sends later.
+            transaction.on_commit(lambda chunk=chunk: invitations_send_task.delay(chunk), robust=True)
     return result
 
 

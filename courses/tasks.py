@@ -1,10 +1,13 @@
 """Celery tasks of the courses app: thin shells around services, taking ids only."""
 
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import services
+from . import selectors, services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -19,3 +22,14 @@ from . import services
 def invitations_send_task(user_ids: list[int]) -> int:
     """Send invitation emails to new participants (idempotent: nobody is emailed twice)."""
     return services.invitations_send(user_ids=list(user_ids))
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def invitations_sweep_task() -> int:
+    """Periodic (beat): enqueue the invitations whose message was lost; returns how many people."""
+    user_ids = selectors.invitations_pending()
+    for start in range(0, len(user_ids), 500):
+        invitations_send_task.delay(user_ids[start : start + 500])
+    if user_ids:
+        logger.info("re-enqueued %d lost invitations", len(user_ids))
+    return len(user_ids)

@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_VARS = {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SITE_URL"}
+CONFIG_VARS |= {"EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS"}
 
 PROBE = """
 import json, django
@@ -23,6 +24,8 @@ print(json.dumps({
     "app_eager": app.conf.task_always_eager, "debug": settings.DEBUG,
     "tz": settings.TIME_ZONE, "lang": settings.LANGUAGE_CODE, "use_tz": settings.USE_TZ,
     "site_url": settings.SITE_URL,
+    "email": [settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER,
+              settings.EMAIL_USE_TLS],
 }))
 """
 
@@ -91,3 +94,29 @@ def test_configured_services_really_answer():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["postgresql", "redis"]
+
+
+@pytest.mark.parametrize(
+    "env_vars, expected",
+    [
+        ({}, ["django.core.mail.backends.console.EmailBackend"]),
+        (
+            {"EMAIL_URL": "smtp+tls://kominfo:rahasia@mail.kaltimprov.go.id:587"},
+            ["django.core.mail.backends.smtp.EmailBackend", "mail.kaltimprov.go.id", 587, "kominfo", True],
+        ),
+        (
+            {
+                "EMAIL_HOST": "mail.kaltimprov.go.id",
+                "EMAIL_PORT": "587",
+                "EMAIL_HOST_USER": "kominfo",
+                "EMAIL_HOST_PASSWORD": "rahasia",
+                "EMAIL_USE_TLS": "1",
+            },
+            ["django.core.mail.backends.smtp.EmailBackend", "mail.kaltimprov.go.id", 587, "kominfo", True],
+        ),
+    ],
+)
+def test_email_from_email_url_or_djangos_email_settings(env_vars, expected):
+    result = probe(**env_vars)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["email"][: len(expected)] == expected

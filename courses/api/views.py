@@ -168,6 +168,14 @@ class CohortProgressView(APIView):
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the same as CSV.")],
         responses={(200, "application/json"): CohortProgressSerializer(many=True), (200, "text/csv"): str},
     )
+    def finalize_response(self, request: Request, response, *args, **kwargs):
+        # Errors (401/403/404) keep DRF's usual JSON shape even when CSV was asked for: the CSV
+        # renderer only streams the table.
+        if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
+            if request.accepted_renderer.format == "csv":
+                request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def get(self, request: Request, pk: int):
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
         progress = enrollments_progress(cohort_enrollments(cohort=cohort))

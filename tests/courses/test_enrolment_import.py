@@ -1,15 +1,21 @@
 """Enrolment file import: every rule of the enrolment table, malformed input, idempotence, permissions."""
 
+import datetime
+import io
 import re
+import zipfile
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook
 
 from courses.models import Enrollment, ParticipantProfile
-from tests.courses.enrolment_files import csv_bytes, nip_for, person, xlsx_bytes
+from tests.courses.enrolment_files import HEADER, csv_bytes, nip_for, person, xlsx_bytes
 from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -192,20 +198,89 @@ def test_missing_required_columns_are_reported_on_line_1(op_client, cohort, noth
 
 
 @pytest.mark.parametrize(
-    "data, name",
+    "data, name, words",
     [
-        (b"", "kosong.csv"),
-        (b"\r\n\r\n  \r\n", "kosong.csv"),
-        (bytes(range(256)) * 20, "sampah.csv"),
-        (b"PK\x03\x04" + b"\x00garbage" * 50, "rusak.xlsx"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "lama.xls"),
+        (b"", "kosong.csv", "empty"),
+        (b"\r\n\r\n  \r\n", "kosong.csv", "empty"),
+        (bytes(range(256)) * 20, "sampah.csv", "binary data"),
+        (b"PK\x03\x04" + b"\x00garbage" * 50, "rusak.xlsx", "damaged"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "lama.xls", ".xls"),
     ],
 )
-def test_empty_or_binary_files_get_a_clear_error(op_client, cohort, nothing_written, data, name):
-    response = upload(op_client, cohort, data, name=name)
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert len(errors) == 1 and errors[0]["message"]
+def test_empty_or_binary_files_get_a_clear_error(op_client, cohort, nothing_written, data, name, words):
+    response = upload(op_client, cohort, data, name=name, HTTP_ACCEPT_LANGUAGE="en")
+    assert errors_of(response) == [(None, None)]
+    assert words in response.json()["errors"][0]["message"]
+
+
+def test_an_unclosed_quote_is_a_clear_error_not_a_crash(op_client, cohort, nothing_written):
+    # The csv module reads everything after an unclosed quote as one field and gives up past 128 KB.
+    data = csv_bytes([person(1)]) + b'198001012005011001,"Tanpa Tutup,a@b.id\r\n' + b"x" * 140_000
+    response = upload(op_client, cohort, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert errors_of(response) == [(3, None)]
+    assert "quotation mark" in response.json()["errors"][0]["message"]
+
+
+def _xlsx_rewritten(data: bytes, member: str, change) -> bytes:
+    """The workbook ``data`` with one of its zip members passed through ``change``."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            target.writestr(item, change(content) if item.filename == member else content)
+    return out.getvalue()
+
+
+def test_a_damaged_xlsx_sheet_is_a_clear_error_not_a_crash(op_client, cohort, nothing_written):
+    good = xlsx_bytes([person(n) for n in range(5)])
+    data = _xlsx_rewritten(good, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+    response = upload(op_client, cohort, data, name="rusak.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    assert errors_of(response) == [(None, None)]
+    assert "damaged" in response.json()["errors"][0]["message"]
+
+
+def test_xlsx_with_a_wrong_stored_size_is_read_whole(op_client, cohort):
+    # Some tools write <dimension ref="A1"/> whatever the sheet holds; read-only mode would trust it.
+    good = xlsx_bytes([person(1), person(2)])
+    data = _xlsx_rewritten(
+        good, "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', xml)
+    )
+    assert data != good
+    response = upload(op_client, cohort, data, name="peserta.xlsx")
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 2
+
+
+def test_empty_xlsx_rows_do_not_count_towards_the_row_limit(op_client, cohort, settings):
+    settings.COURSES_IMPORT_MAX_ROWS = 3
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    for _ in range(3):
+        sheet.append([None] * len(HEADER))
+    for n in range(3):
+        sheet.append([person(n)[c] for c in HEADER])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(op_client, cohort, buffer.getvalue(), name="peserta.xlsx")
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 3
+
+
+def test_utf16_without_a_byte_order_mark_is_read_correctly(op_client, cohort):
+    rows = [person(1, full_name="Nguyễn Văn Ánh"), person(2, full_name="Siti Rahmawati")]
+    data = csv_bytes(rows, delimiter="\t", encoding="utf-16-le")
+    assert data[:2] != b"\xff\xfe"
+    response = upload(op_client, cohort, data, name="peserta.txt")
+    assert response.status_code == 200, response.content
+    assert set(ParticipantProfile.objects.values_list("full_name", flat=True)) == {"Nguyễn Văn Ánh", "Siti Rahmawati"}
+
+
+def test_a_dash_in_an_optional_column_means_empty(op_client, cohort):
+    response = upload(op_client, cohort, csv_bytes([person(1, unit="-", position="–")]))
+    assert response.status_code == 200, response.content
+    profile = ParticipantProfile.objects.get(nip=nip_for(1))
+    assert (profile.unit, profile.position) == ("", "")
 
 
 def test_header_only_file_is_refused(op_client, cohort, nothing_written):
@@ -325,6 +400,45 @@ def test_reimport_sends_no_second_invitation(op_client, cohort, django_capture_o
         upload(op_client, cohort, data)
     assert callbacks == []
     assert len(mail.outbox) == 1
+
+
+def test_a_broker_outage_loses_no_import_and_the_sweep_sends_the_invitations(
+    op_client, cohort, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from courses import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.invitations_send_task, "delay", broker_down)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = upload(op_client, cohort, csv_bytes([person(1), person(2)]))
+    assert response.status_code == 200 and response.json()["created"] == 2
+    assert len(callbacks) == 1 and mail.outbox == []
+    assert ParticipantProfile.objects.filter(invited_at__isnull=True).count() == 2
+
+    assert tasks.invitations_sweep_task() == 0  # too fresh: the normal path may still deliver
+    ParticipantProfile.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert tasks.invitations_sweep_task() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["peserta1@kaltimprov.go.id", "peserta2@kaltimprov.go.id"]
+    assert tasks.invitations_sweep_task() == 0  # sent once, never again
+
+
+def test_the_invitation_sweep_leaves_alone_who_needs_no_invitation():
+    from courses.selectors import invitations_pending
+
+    old = timezone.now() - datetime.timedelta(hours=1)
+    pending, has_password, logged_in, invited, ancient = ParticipantProfileFactory.create_batch(5)
+    User.objects.exclude(pk=has_password.user_id).update(password=make_password(None))  # as imported
+    User.objects.filter(pk=logged_in.user_id).update(last_login=old)
+    ParticipantProfile.objects.filter(pk=invited.pk).update(invited_at=old)
+    ParticipantProfile.objects.update(created_at=old)
+    ParticipantProfile.objects.filter(pk=ancient.pk).update(created_at=old - datetime.timedelta(days=8))
+    assert invitations_pending() == [pending.user_id]
+    assert {has_password.pk, logged_in.pk, invited.pk, ancient.pk}.isdisjoint(set(invitations_pending()))
 
 
 def test_invitations_send_is_idempotent():

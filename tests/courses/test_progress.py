@@ -343,6 +343,21 @@ def test_permission_matrix(
         assert not LessonCompletion.objects.exists()
 
 
+@pytest.mark.parametrize("who, status", [("anonymous", 401), ("participant", 403), ("operator", 404)])
+@pytest.mark.parametrize("ask_csv", [{"HTTP_ACCEPT": "text/csv"}, {"QUERY_STRING": "format=csv"}])
+def test_cohort_progress_refusals_stay_json_when_csv_is_asked_for(
+    api_client, enrollment, operator, who, status, ask_csv
+):
+    user = {"anonymous": None, "participant": enrollment.participant.user, "operator": operator}[who]
+    if user:
+        api_client.force_authenticate(user)
+    cohort_id = enrollment.cohort_id + 1000 if who == "operator" else enrollment.cohort_id  # operator: unknown id
+    response = api_client.get(f"/api/v1/cohorts/{cohort_id}/progress/", **ask_csv)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail"}
+
+
 def test_me_enrollments_has_the_contract_shape(api_client, enrollment, course):
     first = modules_of(course)[0]
     finish_module(enrollment, first, score=85)
