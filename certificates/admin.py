@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
 from .models import Certificate, CertificateArchive, IssueJob, NumberCounter
-from .services import certificate_revoke
+from .services import certificate_revoke, issue_jobs_retry
 
 
 class RevokeForm(forms.Form):
@@ -91,11 +91,20 @@ class CertificateAdmin(admin.ModelAdmin):
 
 @admin.register(IssueJob)
 class IssueJobAdmin(admin.ModelAdmin):
-    list_display = ("enrollment", "deliveries", "last_started_at", "failed_at")
+    list_display = ("enrollment", "deliveries", "attempts", "last_started_at", "failed_at")
     list_filter = ("failed_at",)
     search_fields = ("enrollment__participant__nip",)
     raw_id_fields = ("enrollment",)
-    readonly_fields = ("deliveries", "last_started_at", "last_error")
+    readonly_fields = ("deliveries", "attempts", "last_started_at", "last_swept_at", "failed_at", "last_error")
+    actions = ["retry_issuing"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # jobs are the workers' record; the sweep and the action start them
+
+    @admin.action(description=_("Retry issuing the selected certificates"), permissions=["change"])
+    def retry_issuing(self, request, queryset):
+        count = issue_jobs_retry(enrollment_ids=list(queryset.values_list("enrollment_id", flat=True)))
+        self.message_user(request, _("%(count)d job(s) enqueued again.") % {"count": count})
 
 
 @admin.register(NumberCounter)

@@ -90,9 +90,15 @@ class IssueJob(models.Model):
         Enrollment, on_delete=models.CASCADE, related_name="certificate_job", verbose_name=_("enrolment")
     )
     deliveries = models.PositiveIntegerField(_("deliveries"), default=0)
+    # Deliveries in a row that did not finish (killed worker, error); a finished one resets it.
+    attempts = models.PositiveIntegerField(_("unfinished deliveries in a row"), default=0)
     last_started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    last_swept_at = models.DateTimeField(_("last re-enqueued by the sweep"), null=True, blank=True)
     failed_at = models.DateTimeField(
-        _("given up at"), null=True, blank=True, help_text=_("Set after too many deliveries; clear it to retry.")
+        _("given up at"),
+        null=True,
+        blank=True,
+        help_text=_("Set after too many unfinished deliveries; use the “Retry issuing” action to try again."),
     )
     last_error = models.TextField(_("last error"), blank=True)
 

@@ -1,5 +1,6 @@
 """Every write the certificates app does: issuing, revoking, re-issuing, the sweep, cohort archives."""
 
+import datetime
 import hashlib
 import logging
 import zipfile
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -141,55 +142,94 @@ def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certifica
 
 
 def issue_delivery_start(*, enrollment_id: int) -> bool:
-    """Count one delivery of the issuing message; False once it has come too often (a poison message).
+    """Count one delivery of the issuing message; False once too many in a row did not finish
+    (a poison message that kills its worker, or keeps failing) or the job was set aside.
 
     One statement, committed on its own before the work, so a worker killed mid-issue still
-    leaves the count behind.
+    leaves the count behind. ``issue_delivery_finish`` resets it.
     """
     table = connection.ops.quote_name(IssueJob._meta.db_table)
     sql = (
-        f"INSERT INTO {table} (enrollment_id, deliveries, last_started_at, last_error) VALUES (%s, 1, %s, '') "  # noqa: S608
+        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
+        "VALUES (%s, 1, 1, %s, '') "
         f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
-        "last_started_at = excluded.last_started_at RETURNING deliveries, failed_at"
+        f"attempts = {table}.attempts + 1, last_started_at = excluded.last_started_at RETURNING attempts, failed_at"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [enrollment_id, timezone.now()])
-        deliveries, failed_at = cursor.fetchone()
+        attempts, failed_at = cursor.fetchone()
     if failed_at is not None:
         return False
-    if deliveries > certificates_setting("MAX_DELIVERIES"):
+    if attempts > certificates_setting("MAX_DELIVERIES"):
         IssueJob.objects.filter(enrollment_id=enrollment_id, failed_at__isnull=True).update(
             failed_at=timezone.now(),
-            last_error="too many deliveries: the message is set aside; clear 'given up at' to retry",
+            last_error="too many unfinished deliveries: set aside; use the “Retry issuing” admin action",
         )
-        logger.error("certificate for enrolment %s: giving up after %s deliveries", enrollment_id, deliveries)
+        logger.error("certificate for enrolment %s: giving up after %s unfinished deliveries", enrollment_id, attempts)
         return False
     return True
+
+
+def issue_delivery_finish(*, enrollment_id: int) -> None:
+    """The delivery finished (issued, or nothing to issue): the next one starts counting afresh."""
+    IssueJob.objects.filter(enrollment_id=enrollment_id, attempts__gt=0).update(attempts=0)
 
 
 def issue_failure_record(*, enrollment_id: int, error: str) -> None:
     IssueJob.objects.filter(enrollment_id=enrollment_id).update(last_error=error[:2000])
 
 
+@transaction.atomic
+def issue_jobs_retry(*, enrollment_ids: list[int]) -> int:
+    """An operator's decision to try again jobs that were set aside: reset them and enqueue them
+    after commit. Returns how many were set aside. Idempotent (others are left alone)."""
+    ids = list(
+        IssueJob.objects.select_for_update()
+        .filter(enrollment_id__in=enrollment_ids, failed_at__isnull=False)
+        .values_list("enrollment_id", flat=True)
+    )
+    IssueJob.objects.filter(enrollment_id__in=ids).update(attempts=0, failed_at=None, last_error="")
+    from .tasks import certificate_issue_task
+
+    for enrollment_id in ids:
+        transaction.on_commit(lambda pk=enrollment_id: certificate_issue_task.delay(pk), robust=True)
+    return len(ids)
+
+
 def certificates_sweep(*, limit: int | None = None) -> list[int]:
     """Completed enrolments still without any certificate, or whose certificate has no PDF yet
-    (their message was lost, or a worker died half-way), oldest first.
+    (their message was lost, or a worker died half-way), oldest first, for the caller to enqueue.
 
-    Enrolments whose issuing was given up (poison) are left to an operator; revoked ones are not
-    re-issued automatically. Read-only: the caller enqueues.
+    Side effect: records when each was picked, so while a message may still be waiting in the
+    queue (a worker outage) the next sweeps do not pile up copies of it. Enrolments whose issuing
+    was set aside (poison) are left to an operator; revoked ones are not re-issued automatically.
     """
-    grace = timezone.now() - timezone.timedelta(seconds=certificates_setting("SWEEP_GRACE_SECONDS"))
-    pending = (
+    now = timezone.now()
+    grace = now - datetime.timedelta(seconds=certificates_setting("SWEEP_GRACE_SECONDS"))
+    recently = now - datetime.timedelta(seconds=certificates_setting("SWEEP_REENQUEUE_SECONDS"))
+    pending = list(
         Enrollment.objects.filter(completed_at__isnull=False, completed_at__lte=grace)
         .filter(
             ~Exists(Certificate.objects.filter(enrollment=OuterRef("pk")))
             | Exists(Certificate.objects.filter(enrollment=OuterRef("pk"), status=CertificateStatus.VALID, sha256=""))
         )
-        .filter(~Exists(IssueJob.objects.filter(enrollment=OuterRef("pk"), failed_at__isnull=False)))
+        .filter(
+            ~Exists(
+                IssueJob.objects.filter(enrollment=OuterRef("pk")).filter(
+                    Q(failed_at__isnull=False) | Q(last_swept_at__gt=recently)
+                )
+            )
+        )
         .order_by("completed_at")
-        .values_list("pk", flat=True)
+        .values_list("pk", flat=True)[: limit or certificates_setting("SWEEP_BATCH")]
     )
-    return list(pending[: limit or certificates_setting("SWEEP_BATCH")])
+    IssueJob.objects.bulk_create(
+        [IssueJob(enrollment_id=pk, last_swept_at=now) for pk in pending],
+        update_conflicts=True,
+        unique_fields=["enrollment"],
+        update_fields=["last_swept_at"],
+    )
+    return pending
 
 
 @transaction.atomic

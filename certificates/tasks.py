@@ -37,10 +37,11 @@ def certificate_issue_task(self, enrollment_id: int) -> str | None:
         certificate = services.certificate_issue(enrollment_id=enrollment_id)
     except NotCompleted:
         logger.warning("enrolment %s is not completed; no certificate issued", enrollment_id)
-        return None
+        certificate = None
     except DatabaseError as exc:
         services.issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
         raise
+    services.issue_delivery_finish(enrollment_id=enrollment_id)
     return certificate.number if certificate else None
 
 

@@ -12,7 +12,7 @@ from courses.views import operator_required
 
 from .api.permissions import VerifyThrottle
 from .api.views import archive_payload
-from .codes import code_display
+from .codes import code_display, code_normalize
 from .errors import CertificatesError
 from .models import Certificate, CertificateArchive
 from .selectors import (
@@ -34,10 +34,17 @@ def _throttled(request: HttpRequest) -> bool:
 
 
 def verify_form(request: HttpRequest) -> HttpResponse:
-    code = request.GET.get("code", "").strip()
-    if code:
-        return redirect("certificates:verify", code=code)
-    return render(request, "certificates/verify_form.html")
+    typed = request.GET.get("code", "").strip()
+    if not typed:
+        return render(request, "certificates/verify_form.html")
+    # People paste the whole link the QR code holds as often as they type the code.
+    code = code_normalize(typed.rstrip("/").rsplit("/", 1)[-1])
+    if code is None:
+        error = _("“%(typed)s” is not a verification code: it has 12 letters and digits, like 7KQ2-9XW4-M3HD.") % {
+            "typed": typed[:40]
+        }
+        return render(request, "certificates/verify_form.html", {"error": error, "typed": typed[:40]}, status=400)
+    return redirect("certificates:verify", code=code_display(code))
 
 
 def verify(request: HttpRequest, code: str) -> HttpResponse:

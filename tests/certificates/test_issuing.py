@@ -186,10 +186,23 @@ def test_the_sweep_finds_completed_enrolments_without_a_certificate(course, sett
     lost = EnrollmentFactory(cohort=CohortFactory(course=course))
     Enrollment.objects.filter(pk=lost.pk).update(completed_at=datetime.datetime.now(datetime.UTC))  # no signal: lost
     EnrollmentFactory(cohort=CohortFactory(course=course))  # not completed
-    assert services.certificates_sweep() == [lost.pk]
     assert certificates_sweep_task.delay().get() == 1
     assert Certificate.objects.get().enrollment_id == lost.pk
     assert services.certificates_sweep() == []
+
+
+def test_the_sweep_does_not_pile_up_copies_while_the_message_waits(course, settings, monkeypatch):
+    settings.CERTIFICATES_SWEEP_GRACE_SECONDS = 0
+    lost = EnrollmentFactory(cohort=CohortFactory(course=course))
+    Enrollment.objects.filter(pk=lost.pk).update(completed_at=datetime.datetime.now(datetime.UTC))
+    sent = []
+    monkeypatch.setattr(certificate_issue_task, "delay", sent.append)  # the workers are down: nothing runs
+    for _ in range(3):
+        certificates_sweep_task()
+    assert sent == [lost.pk]  # once, not once a minute
+    IssueJob.objects.update(last_swept_at=timezone.now() - datetime.timedelta(minutes=11))
+    certificates_sweep_task()
+    assert sent == [lost.pk, lost.pk]  # after SWEEP_REENQUEUE_SECONDS it is tried again
 
 
 def test_the_sweep_does_not_reissue_revoked_certificates(completed, settings):
@@ -198,20 +211,53 @@ def test_the_sweep_does_not_reissue_revoked_certificates(completed, settings):
     assert services.certificates_sweep() == []
 
 
-def test_a_poison_message_is_set_aside_after_too_many_deliveries(course, settings, monkeypatch):
+def test_a_poison_message_is_set_aside_after_too_many_unfinished_deliveries(course, settings, monkeypatch):
     settings.CERTIFICATES_MAX_DELIVERIES = 3
     settings.CERTIFICATES_SWEEP_GRACE_SECONDS = 0
     enrollment = EnrollmentFactory(cohort=CohortFactory(course=course))
     Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=datetime.datetime.now(datetime.UTC))
     calls = []
     monkeypatch.setattr(services, "certificate_issue", lambda **kwargs: calls.append(kwargs) or None)
+    # Each start without a finish is a delivery that killed its worker.
     results = [services.issue_delivery_start(enrollment_id=enrollment.pk) for _ in range(5)]
     assert results == [True, True, True, False, False]
     job = IssueJob.objects.get(enrollment=enrollment)
-    assert job.failed_at is not None and job.deliveries == 5
+    assert job.failed_at is not None and (job.deliveries, job.attempts) == (5, 5)
     assert certificate_issue_task.delay(enrollment.pk).get() is None
     assert calls == []
     assert services.certificates_sweep() == []  # left to an operator
+
+
+def test_finished_deliveries_never_count_towards_poison(completed, settings):
+    settings.CERTIFICATES_MAX_DELIVERIES = 2
+    # Duplicates of an issued certificate's message (a retry, the sweep, a redelivery) each finish.
+    numbers = [certificate_issue_task.delay(completed.pk).get() for _ in range(5)]
+    assert len(set(numbers)) == 1
+    job = IssueJob.objects.get(enrollment=completed)
+    assert job.failed_at is None and job.attempts == 0 and job.deliveries >= 5
+
+
+def test_the_operator_retries_a_job_that_was_set_aside(
+    course, settings, admin_client, django_capture_on_commit_callbacks
+):
+    settings.CERTIFICATES_MAX_DELIVERIES = 1
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course))
+    Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=datetime.datetime.now(datetime.UTC))
+    for _ in range(2):
+        services.issue_delivery_start(enrollment_id=enrollment.pk)  # two deliveries that never finished
+    job = IssueJob.objects.get(enrollment=enrollment)
+    assert job.failed_at is not None and not Certificate.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/certificates/issuejob/",
+            {"action": "retry_issuing", "_selected_action": [job.pk]},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert "1 job(s) enqueued again." in response.content.decode()
+    job.refresh_from_db()
+    assert job.failed_at is None and job.attempts == 0  # then the enqueued task finished
+    assert Certificate.objects.get().enrollment_id == enrollment.pk
 
 
 @pytest.mark.integration

@@ -149,6 +149,28 @@ def test_verification_is_rate_limited_per_client(api_client, certificate, settin
     assert page == [200, 200, 200, 429]
 
 
+def test_a_forged_forwarded_for_header_does_not_reset_the_limit(api_client, certificate, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"verify": "3/minute"}}
+    statuses = [
+        api_client.get(f"/api/v1/verify/{code_of(certificate)}/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_it_appends(api_client, certificate, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"verify": "2/minute"},
+        "NUM_PROXIES": 1,
+    }
+    url = f"/api/v1/verify/{code_of(certificate)}/"
+    # What the client wrote comes first; the proxy appends the address it saw.
+    first = [api_client.get(url, HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 198.51.100.7").status_code for n in range(3)]
+    assert first == [200, 200, 429]
+    assert api_client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 200
+
+
 def test_verify_page_in_both_languages(client, certificate, operator):
     url = f"/verify/{code_of(certificate).lower()}/"
     html = client.get(url).content.decode()
@@ -163,7 +185,17 @@ def test_verify_page_in_both_languages(client, certificate, operator):
     assert "Revoked certificate" in html and "Keliru" in html
     missing = client.get("/verify/0000-0000-0000/")
     assert missing.status_code == 404
-    assert client.get("/verify/", {"code": "abcd"}).status_code == 302
+
+
+def test_the_verify_form_takes_a_typed_code_or_the_pasted_link(client, certificate, settings):
+    display = code_of(certificate)
+    for typed in (display.lower(), display.replace("-", " "), f"{settings.SITE_URL}/verify/{display}/"):
+        response = client.get("/verify/", {"code": typed})
+        assert (response.status_code, response["Location"]) == (302, f"/verify/{display}/")
+    for typed in ("abcd", "https://example.org/verify/", "0000-0000-0000-0000"):
+        response = client.get("/verify/", {"code": typed}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert "is not a verification code" in response.content.decode()
 
 
 def test_holder_page_and_dashboard_link(client, certificate):
