@@ -8,5 +8,6 @@ from django.dispatch import Signal
 curriculum_module_loaded = Signal()
 
 # Sent once per enrolment, after the transaction that completed its last module commits.
-# kwargs: enrollment_id (int).
+# kwargs: enrollment_id (int). Sent robustly: a receiver that raises is logged and the others
+# still run, so a receiver must not rely on its exception reaching anyone.
 course_completed = Signal()

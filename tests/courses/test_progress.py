@@ -174,6 +174,44 @@ def test_completing_the_course_sets_completed_at_and_signals_once(
     assert enrollment.completed_at == completed_at
 
 
+def test_a_failing_receiver_neither_breaks_completion_nor_starves_the_others(
+    enrollment, course, django_capture_on_commit_callbacks, caplog
+):
+    received = []
+
+    def broken(sender, enrollment_id, **kwargs):
+        raise RuntimeError("receiver down")
+
+    def working(sender, enrollment_id, **kwargs):
+        received.append(enrollment_id)
+
+    *first_three, last = modules_of(course)
+    for module in first_three:
+        finish_module(enrollment, module)
+    quiz_result_record(enrollment=enrollment, module=last, score_percent=90, passed=True)
+    first_lesson, last_lesson = list(last.lessons.order_by("order"))
+    lesson_complete(enrollment=enrollment, lesson=first_lesson)
+    # Connected in this order, a plain send() would raise before reaching the working receiver.
+    course_completed.connect(broken, dispatch_uid="test-broken")
+    course_completed.connect(working, dispatch_uid="test-working")
+    try:
+        with caplog.at_level("ERROR", logger="courses.services"):
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                assert lesson_complete(enrollment=enrollment, lesson=last_lesson) is True
+    finally:
+        course_completed.disconnect(dispatch_uid="test-broken")
+        course_completed.disconnect(dispatch_uid="test-working")
+    assert len(callbacks) >= 1
+    assert received == [enrollment.pk]
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at is not None and percent(enrollment) == 100
+    (record,) = [r for r in caplog.records if r.name == "courses.services"]
+    assert record.levelname == "ERROR"
+    assert record.getMessage().startswith("course_completed receiver ")
+    assert record.getMessage().endswith(f" failed for enrolment {enrollment.pk}")
+    assert record.exc_info[0] is RuntimeError and str(record.exc_info[1]) == "receiver down"
+
+
 def test_completing_a_lesson_twice_is_idempotent(api_client, enrollment, course):
     lesson = modules_of(course)[0].lessons.first()
     api_client.force_authenticate(enrollment.participant.user)
@@ -269,11 +307,21 @@ def test_an_in_progress_module_sees_the_new_lesson(enrollment, course):
     assert states(enrollment)[0] == "completed"
 
 
-def test_a_completed_course_stays_completed_after_a_new_module(enrollment, course, signals):
-    for module in modules_of(course):
-        finish_module(enrollment, module)
+def test_a_completed_course_stays_completed_after_a_new_module(
+    enrollment, course, signals, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for module in modules_of(course):
+            finish_module(enrollment, module)
+    assert signals == [enrollment.pk]
     enrollment.refresh_from_db()
-    ModuleFactory(course=course, order=5)
+    new = ModuleFactory(course=course, order=5)
+    assert percent(enrollment) == 100
+    # Finishing the new module completes the course's modules again: still no second signal.
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson_complete(enrollment=enrollment, lesson=LessonFactory(module=new))
+    assert ModuleProgress.objects.get(enrollment=enrollment, module=new).completed_at is not None
+    assert signals == [enrollment.pk]
     assert percent(enrollment) == 100
     assert Enrollment.objects.get(pk=enrollment.pk).completed_at == enrollment.completed_at
 
