@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE["courses-invitations-sweep"] = {
     "task": "courses.tasks.invitations_sweep_task",
     "schedule": 600.0,
 }
+CELERY_BEAT_SCHEDULE["courses-enrolment-uploads-purge"] = {
+    "task": "courses.tasks.enrolment_uploads_purge_task",
+    "schedule": 900.0,
+}
 CELERY_BEAT_SCHEDULE["assessments-expire-attempts"] = {
     "task": "assessments.tasks.attempts_expire_task",
     "schedule": 60.0,

@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile
 
@@ -61,28 +65,38 @@ class ParticipantProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class EnrollmentInline(admin.TabularInline):
-    model = Enrollment
-    fields = ("participant", "enrolled_at", "completed_at")
-    readonly_fields = ("enrolled_at", "completed_at")
-    raw_id_fields = ("participant",)
-    extra = 0
-
-
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
     list_display = ("name", "course", "starts_on", "ends_on", "participant_count")
     list_filter = ("course",)
     search_fields = ("name", "enrollments__participant__nip")
     date_hierarchy = "starts_on"
-    inlines = [EnrollmentInline]
+    fields = ("course", "name", "starts_on", "ends_on", "enrollments_link")
+    readonly_fields = ("enrollments_link",)
+    # No enrolment inline: a cohort has hundreds of participants, and an inline costs a query and
+    # several form fields per row (past DATA_UPLOAD_MAX_NUMBER_FIELDS). The enrolment changelist,
+    # filtered by cohort, pages, searches by NIP and scales.
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(participants=Count("enrollments"))
 
     @admin.display(description=_("participants"), ordering="participants")
-    def participant_count(self, obj: Cohort) -> int:
-        return obj.participants
+    def participant_count(self, obj: Cohort) -> str:
+        return format_html('<a href="{}">{}</a>', _enrollments_url(obj), obj.participants)
+
+    @admin.display(description=_("enrolments"))
+    def enrollments_link(self, obj: Cohort) -> str:
+        if obj.pk is None:  # the add form: nobody is enrolled yet
+            return "—"
+        count = getattr(obj, "participants", None)
+        if count is None:
+            count = obj.enrollments.count()
+        label = ngettext("View %(count)d enrolment", "View %(count)d enrolments", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', _enrollments_url(obj), label)
+
+
+def _enrollments_url(cohort: Cohort) -> str:
+    return reverse("admin:courses_enrollment_changelist") + "?" + urlencode({"cohort__id__exact": cohort.pk})
 
 
 @admin.register(Enrollment)

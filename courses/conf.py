@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     # Enrolment file limits.
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 20_000,
+    # How long an uploaded enrolment file waits for the operator's confirmation before the purge
+    # deletes it (it holds personal data; confirming, cancelling or a failed import delete it at once).
+    "IMPORT_STAGED_MAX_AGE_SECONDS": 2 * 60 * 60,
     # Rows written per INSERT/UPDATE statement when importing.
     "IMPORT_BATCH_SIZE": 1000,
     # How long the link in an invitation email stays valid.

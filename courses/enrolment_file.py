@@ -1,6 +1,7 @@
 """Reading and validating an enrolment file (CSV or XLSX) as API.md's enrolment table defines it."""
 
 import csv
+import datetime
 import io
 import re
 import zipfile
@@ -10,6 +11,7 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -185,12 +187,12 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _nip_cell(value: Any) -> str:
+def _nip_cell(value: Any, today: datetime.date) -> str:
     if isinstance(value, float):
         raise ValidationError(
             _("The NIP was stored as a number and has lost digits. Format the NIP column as Text and type it again.")
         )
-    return nip_validate(_cell_text(value))
+    return nip_validate(_cell_text(value), today=today)
 
 
 def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> str:
@@ -287,11 +289,12 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
         raise _file_error(_("The file has a header but no participants."), line=2)
 
     parsed: list[EnrolmentRow] = []
+    today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
     for line, row in data_rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}
         before = len(errors)
         try:
-            nip = _nip_cell(cells["nip"])
+            nip = _nip_cell(cells["nip"], today)
         except ValidationError as exc:
             errors.append(FileError(line, "nip", _validation_message(exc)))
             nip = ""
@@ -299,7 +302,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
         email = _text_cell("email", cells["email"], errors, line)
         if email and not any(e.line == line and e.column == "email" for e in errors[before:]):
             try:
-                EmailValidator()(email)
+                email_validate(email)
             except ValidationError:
                 errors.append(
                     FileError(line, "email", _("“%(value)s” is not a valid email address.") % {"value": email})

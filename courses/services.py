@@ -1,15 +1,19 @@
 """Every write the courses app does: curriculum, cohorts and enrolment, invitations, progress."""
 
 import datetime
+import logging
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import get_connection
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +38,8 @@ from .models import (
 )
 from .selectors import module_states
 from .signals import course_completed, curriculum_module_loaded
+
+logger = logging.getLogger(__name__)
 
 
 def sync_fields(instance: models.Model, values: dict[str, Any]) -> bool:
@@ -112,8 +118,10 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     Side effects: creates or updates the course, its modules, lessons and (through
     ``curriculum_module_loaded`` receivers) their quizzes, matching rows by stable keys so
     ids, and therefore participants' progress, survive. Lessons no longer in the files are
-    deleted; modules no longer in the files are kept and reported. Idempotent: a second
-    load of unchanged files writes nothing. All or nothing: a malformed file raises
+    deleted, and whoever had done all the other lessons (and passed the quiz) of such a module
+    then completes it, possibly completing the course (``course_completed``, once, after
+    commit); completions are never taken back. Modules no longer in the files are kept and
+    reported. Idempotent: a second load of unchanged files writes nothing. All or nothing: a malformed file raises
     ``CurriculumError`` and rolls everything back.
     """
     source_dir = Path(source_dir or Path(courses_setting("CURRICULUM_DIR")) / slug)
@@ -151,6 +159,8 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     for stale in sorted(set(existing_modules) - set(modules)):
         report.warnings.append(f"module '{stale}' is no longer in the files; it was kept")
 
+    # Enrolments that may have become complete because lessons they had not done were removed.
+    waiting: list[tuple[Module, list[int]]] = []
     for (module_values, lessons), module_dir in zip(parsed, module_dirs, strict=True):
         module = modules[module_values["key"]]
         existing_lessons = {lesson.key: lesson for lesson in module.lessons.all()}
@@ -163,21 +173,70 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
         )
         removed = [existing_lessons[key].pk for key in set(existing_lessons) - set(kept)]
         if removed:
+            # Lock before deleting, in the order lesson_complete takes its locks (enrolment, then
+            # the lesson row), so a participant completing a lesson right now cannot deadlock us.
+            waiting.append((module, _enrollments_lock_unfinished(module=module)))
             Lesson.objects.filter(pk__in=removed).delete()
             report.record("lesson", "deleted", len(removed))
         curriculum_module_loaded.send(sender=Module, module=module, source_dir=module_dir, report=report)
+    # After the receivers ran, so a quiz the files added to such a module is required as well.
+    for module, enrollment_ids in waiting:
+        report.record("module progress", "completed", _modules_complete_if_done(module=module, ids=enrollment_ids))
     return report
+
+
+def _enrollments_lock_unfinished(*, module: Module) -> list[int]:
+    """Lock and return the enrolments with started, unfinished progress in ``module`` (in id order)."""
+    return list(
+        Enrollment.objects.select_for_update(of=("self",))
+        .filter(module_progress__module=module, module_progress__completed_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _modules_complete_if_done(*, module: Module, ids: list[int]) -> int:
+    """Complete ``module`` for those of the enrolments ``ids`` that now meet the rule; return how many.
+
+    Goes through ``_module_complete_if_done``, so the course completes (and ``course_completed`` is
+    sent) exactly as after a lesson or a quiz pass, at most once. A fixed number of queries picks
+    the candidates; only those that do complete cost more.
+    """
+    if not ids:
+        return 0
+    has_quiz = _module_has_quiz(module)
+    lessons_total = module.lessons.count()
+    # Completions of the removed lessons went with them (cascade): what is left counts.
+    lessons_done = dict(
+        LessonCompletion.objects.filter(enrollment_id__in=ids, lesson__module=module)
+        .values("enrollment_id")
+        .annotate(n=Count("id"))
+        .values_list("enrollment_id", "n")
+    )
+    candidates = ModuleProgress.objects.filter(module=module, enrollment_id__in=ids, completed_at__isnull=True)
+    if has_quiz:
+        candidates = candidates.filter(quiz_passed_at__isnull=False)
+    completed = 0
+    for progress in candidates.select_related("enrollment__cohort").order_by("enrollment_id"):
+        if lessons_done.get(progress.enrollment_id, 0) < lessons_total:
+            continue
+        completed += _module_complete_if_done(
+            enrollment=progress.enrollment, module=module, has_quiz=has_quiz, progress=progress
+        )
+    return completed
 
 
 def _module_complete_if_done(
     *, enrollment: Enrollment, module: Module, has_quiz: bool, progress: ModuleProgress | None = None
-) -> None:
-    """Record the module as completed once all its lessons are done and its quiz (if any) passed."""
+) -> bool:
+    """Record the module as completed once all its lessons are done and its quiz (if any) passed.
+
+    True when this call recorded the completion."""
     if progress is None:
         progress, _ = ModuleProgress.objects.get_or_create(enrollment=enrollment, module=module)
     # Cheap checks first: most calls stop here (module already completed, or quiz not yet passed).
     if progress.completed_at or (has_quiz and progress.quiz_passed_at is None):
-        return
+        return False
     lesson_ids = set(module.lessons.values_list("pk", flat=True))
     done = set(
         LessonCompletion.objects.filter(enrollment=enrollment, lesson__module=module).values_list(
@@ -185,11 +244,13 @@ def _module_complete_if_done(
         )
     )
     if not lesson_ids <= done:
-        return
+        return False
     now = timezone.now()
     # Conditional update: of two racing requests exactly one records the completion.
-    if ModuleProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=now):
-        _course_complete_if_done(enrollment=enrollment, now=now)
+    if not ModuleProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=now):
+        return False
+    _course_complete_if_done(enrollment=enrollment, now=now)
+    return True
 
 
 def _course_complete_if_done(*, enrollment: Enrollment, now) -> None:
@@ -200,7 +261,23 @@ def _course_complete_if_done(*, enrollment: Enrollment, now) -> None:
     if Enrollment.objects.filter(pk=enrollment.pk, completed_at__isnull=True).update(completed_at=now):
         enrollment.completed_at = now
         enrollment_id = enrollment.pk
-        transaction.on_commit(lambda: course_completed.send(sender=Enrollment, enrollment_id=enrollment_id))
+        transaction.on_commit(lambda: _course_completed_send(enrollment_id=enrollment_id))
+
+
+def _course_completed_send(*, enrollment_id: int) -> None:
+    """Tell the other apps; runs after commit, so a failing receiver must not fail the request.
+
+    The completion is already recorded and every receiver deserves its turn; a receiver whose
+    work got lost is caught up by its own app's sweep (e.g. certificates), so logging is enough.
+    """
+    for receiver, result in course_completed.send_robust(sender=Enrollment, enrollment_id=enrollment_id):
+        if isinstance(result, Exception):
+            logger.error(
+                "course_completed receiver %r failed for enrolment %s",
+                receiver,
+                enrollment_id,
+                exc_info=(type(result), result, result.__traceback__),
+            )
 
 
 def _ensure_unlocked(*, enrollment: Enrollment, module: Module) -> None:
@@ -439,6 +516,88 @@ def _update_participants(changed: list[tuple[ParticipantProfile, EnrolmentRow]],
     )
     if users:
         get_user_model().objects.bulk_update(users, ["email"], batch_size=batch)
+
+
+# --- Staged enrolment files ----------------------------------------------------------------------
+
+# Where the operator pages keep an enrolment file between its dry-run report and the confirmation.
+# Names are "<unix time>-<random>", so the purge needs no storage metadata to find stale ones.
+STAGED_UPLOADS_DIR = "enrolment-uploads"
+
+
+def enrolment_upload_stage(*, data: bytes) -> str:
+    """Keep an enrolment file until the operator confirms the import; return its storage path.
+
+    Side effects: writes one file to the default storage. It holds participants' personal data, so
+    it is removed by ``enrolment_upload_take`` / ``enrolment_upload_discard`` and, if the operator
+    never comes back, by ``enrolment_uploads_purge``. Not idempotent: every call writes a new file.
+    """
+    name = f"{STAGED_UPLOADS_DIR}/{int(timezone.now().timestamp())}-{uuid.uuid4().hex}"
+    return default_storage.save(name, ContentFile(data))
+
+
+def _is_staged(path: str) -> bool:
+    # Paths come from the session; refuse anything outside the staging folder all the same.
+    folder, _, name = path.partition("/")
+    return folder == STAGED_UPLOADS_DIR and bool(name) and "/" not in name and ".." not in name
+
+
+def enrolment_upload_take(*, path: str) -> bytes | None:
+    """Read a staged enrolment file and delete it; None when it is gone (purged or already taken).
+
+    Side effects: deletes the file, so the confirmation is one-use and the personal data does not
+    outlive the import, whatever its outcome. Idempotent: a second call returns None.
+    """
+    if not _is_staged(path) or not default_storage.exists(path):
+        return None
+    try:
+        with default_storage.open(path, "rb") as stored:
+            return stored.read()
+    finally:
+        default_storage.delete(path)
+
+
+def enrolment_upload_discard(*, path: str) -> bool:
+    """Delete a staged enrolment file the operator cancelled; True if there was one. Idempotent."""
+    if not _is_staged(path) or not default_storage.exists(path):
+        return False
+    default_storage.delete(path)
+    return True
+
+
+def _staged_at(name: str) -> datetime.datetime | None:
+    stamp = name.split("-", 1)[0]
+    if not stamp.isdigit():
+        return None
+    return datetime.datetime.fromtimestamp(int(stamp), tz=datetime.UTC)
+
+
+def enrolment_uploads_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete staged enrolment files older than ``IMPORT_STAGED_MAX_AGE_SECONDS``; return how many.
+
+    For operators who never confirmed or cancelled (closed the tab, walked away). Side effects:
+    deletes files from the default storage. Idempotent. A file whose name carries no time (written
+    before names did) falls back to the storage's modification time, or counts as stale.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=courses_setting("IMPORT_STAGED_MAX_AGE_SECONDS"))
+    try:
+        _, names = default_storage.listdir(STAGED_UPLOADS_DIR)
+    except FileNotFoundError:  # nothing was ever staged
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{STAGED_UPLOADS_DIR}/{name}"
+        staged_at = _staged_at(name)
+        if staged_at is None:
+            try:
+                staged_at = default_storage.get_modified_time(path)
+            except (NotImplementedError, OSError):
+                staged_at = None
+        if staged_at is None or staged_at < cutoff:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
 
 
 # --- Invitations ---------------------------------------------------------------------------------

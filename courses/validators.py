@@ -16,11 +16,12 @@ def nip_normalize(value: str) -> str:
     return _SPACES.sub("", str(value or ""))
 
 
-def nip_validate(value: str) -> str:
+def nip_validate(value: str, *, today: datetime.date | None = None) -> str:
     """Validate a NIP and return its normalised form.
 
     Layout: birth date ``YYYYMMDD``, appointment ``YYYYMM``, sex ``1`` or ``2``,
     serial ``NNN``. Raises ``ValidationError`` with a code naming the broken rule.
+    ``today`` (WITA) may be passed by callers validating many NIPs at once.
     """
     nip = nip_normalize(value)
     if not nip:
@@ -37,7 +38,7 @@ def nip_validate(value: str) -> str:
             code="nip_length",
             params={"count": len(nip)},
         )
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     try:
         birth = datetime.date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:

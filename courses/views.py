@@ -8,8 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,7 +33,14 @@ from .selectors import (
     participant_enrollments,
     user_is_operator,
 )
-from .services import cohort_create, enrolment_import, lesson_complete
+from .services import (
+    cohort_create,
+    enrolment_import,
+    enrolment_upload_discard,
+    enrolment_upload_stage,
+    enrolment_upload_take,
+    lesson_complete,
+)
 
 UPLOADS_SESSION_KEY = "courses_enrolment_uploads"
 
@@ -100,48 +105,51 @@ def operator_cohort(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _stash_upload(request: HttpRequest, cohort: Cohort, name: str, data: bytes) -> str:
     token = uuid.uuid4().hex
-    path = default_storage.save(f"enrolment-uploads/{token}", ContentFile(data))
     uploads = request.session.get(UPLOADS_SESSION_KEY, {})
-    uploads[token] = {"cohort": cohort.pk, "path": path, "name": name}
+    uploads[token] = {"cohort": cohort.pk, "path": enrolment_upload_stage(data=data), "name": name}
     request.session[UPLOADS_SESSION_KEY] = uploads
     return token
 
 
-def _unstash_upload(request: HttpRequest, token: str) -> None:
+def _unstash_upload(request: HttpRequest, token: str) -> dict | None:
     uploads = request.session.get(UPLOADS_SESSION_KEY, {})
     entry = uploads.pop(token, None)
     request.session[UPLOADS_SESSION_KEY] = uploads
-    if entry and default_storage.exists(entry["path"]):
-        default_storage.delete(entry["path"])
+    return entry
 
 
 @operator_required
 @require_http_methods(["GET", "POST"])
 def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
-    """Upload → dry-run report (errors to fix, or counts) → confirm → import."""
+    """Upload → dry-run report (errors to fix, or counts) → confirm (or cancel) → import."""
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
     context = {"cohort": cohort, "form": EnrolmentUploadForm(), "max_mb": courses_setting("IMPORT_MAX_BYTES") / 2**20}
     if request.method == "GET":
         return render(request, "courses/operator/import.html", context)
 
     token = request.POST.get("token")
-    if token:  # the confirm step: import the file the operator has just checked
+    if token:  # the confirm (or cancel) step for the file the operator has just checked
         entry = request.session.get(UPLOADS_SESSION_KEY, {}).get(token)
-        if not entry or entry["cohort"] != cohort.pk or not default_storage.exists(entry["path"]):
+        if not entry or entry["cohort"] != cohort.pk:
             messages.error(request, _("That upload has expired; please choose the file again."))
             return redirect("courses:operator-import", pk=cohort.pk)
-        with default_storage.open(entry["path"], "rb") as stored:
-            data = stored.read()
+        _unstash_upload(request, token)
+        if "cancel" in request.POST:
+            enrolment_upload_discard(path=entry["path"])
+            return redirect("courses:operator-import", pk=cohort.pk)
+        # Taking the file deletes it: the personal data goes whether the import succeeds or fails.
+        data = enrolment_upload_take(path=entry["path"])
+        if data is None:  # purged while the operator was away
+            messages.error(request, _("That upload has expired; please choose the file again."))
+            return redirect("courses:operator-import", pk=cohort.pk)
         try:
             result = enrolment_import(cohort=cohort, upload=io.BytesIO(data), name=entry["name"])
         except EnrolmentFileInvalid as exc:
-            _unstash_upload(request, token)
             context.update(errors=exc.errors, filename=entry["name"])
             return render(request, "courses/operator/import.html", context, status=400)
         except EnrolmentConflict as exc:
             messages.error(request, str(exc.message))
             return redirect("courses:operator-import", pk=cohort.pk)
-        _unstash_upload(request, token)
         messages.success(
             request,
             _(

@@ -10,8 +10,11 @@ from django.core.management.base import CommandError
 
 from assessments.models import Choice, Question, QuestionKind, Quiz
 from courses.conf import courses_setting
-from courses.models import Course, Lesson, Module, Stage
-from courses.services import curriculum_load
+from courses.models import Course, Enrollment, Lesson, LessonCompletion, Module, ModuleProgress, Stage
+from courses.services import curriculum_load, lesson_complete, quiz_result_record
+from courses.signals import course_completed
+from tests.courses.test_progress import finish_module, percent, states
+from tests.factories import CohortFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +77,44 @@ def test_loading_twice_changes_nothing():
     assert "created" not in out.getvalue() and "updated" not in out.getvalue()
 
 
+def progress_snapshot() -> dict:
+    """Every progress row with its id and all its fields."""
+    return {
+        model.__name__: sorted(model.objects.values_list(), key=lambda row: row[0])
+        for model in (Enrollment, LessonCompletion, ModuleProgress)
+    }
+
+
+@pytest.fixture
+def signals():
+    received = []
+
+    def receiver(sender, enrollment_id, **kwargs):
+        received.append(enrollment_id)
+
+    course_completed.connect(receiver, dispatch_uid="test-curriculum")
+    yield received
+    course_completed.disconnect(dispatch_uid="test-curriculum")
+
+
+def gcio_modules() -> list[Module]:
+    return list(Module.objects.filter(course__slug="gcio").order_by("order"))
+
+
 def test_editing_a_lesson_updates_only_that_lesson_and_keeps_its_id(gcio_copy: Path):
     curriculum_load(slug="gcio", source_dir=gcio_copy)
+    # Real progress first: the first module completed, two lessons of the second done.
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=Course.objects.get(slug="gcio")))
+    first, second, *_ = gcio_modules()
+    finish_module(enrollment, first, score=85)
+    for lesson in second.lessons.order_by("order")[:2]:
+        lesson_complete(enrollment=enrollment, lesson=lesson)
+    progress_before = progress_snapshot()
+    assert len(progress_before["LessonCompletion"]) == first.lessons.count() + 2
+    assert len(progress_before["ModuleProgress"]) == 2  # the completed first module, the started second
+    assert states(enrollment) == ["completed", "available", "locked", "locked"]
+    assert percent(enrollment) == 35  # 7 of 20 items
+    lesson_ids_before = set(Lesson.objects.values_list("pk", flat=True))
     before = snapshot()
     lesson = Lesson.objects.filter(module__course__slug="gcio").order_by("module__order", "order").first()
     lesson_file = next(
@@ -98,6 +137,95 @@ def test_editing_a_lesson_updates_only_that_lesson_and_keeps_its_id(gcio_copy: P
     assert [row[0] for row in changed_lessons] == [lesson.pk]
     for name in ("Course", "Module", "Quiz", "Question", "Choice"):
         assert after[name] == before[name]
+    assert set(Lesson.objects.values_list("pk", flat=True)) == lesson_ids_before
+    assert progress_snapshot() == progress_before
+    assert states(enrollment) == ["completed", "available", "locked", "locked"]
+    assert percent(enrollment) == 35
+
+
+def drop_last_lesson(gcio_copy: Path, module: Module) -> Lesson:
+    """Remove the module's last lesson from its module.yaml; return that lesson."""
+    import yaml
+
+    module_file = next(
+        path for path in gcio_copy.glob("*/module.yaml") if f"key: {module.key}\n" in path.read_text(encoding="utf-8")
+    )
+    data = yaml.safe_load(module_file.read_text(encoding="utf-8"))
+    data["lessons"] = data["lessons"][:-1]
+    module_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return module.lessons.order_by("order").last()
+
+
+def do_all_but_the_last_lesson_and_pass(enrollment, module: Module) -> None:
+    for lesson in module.lessons.order_by("order")[: module.lessons.count() - 1]:
+        lesson_complete(enrollment=enrollment, lesson=lesson)
+    quiz_result_record(enrollment=enrollment, module=module, score_percent=90, passed=True)
+
+
+def test_removing_the_only_lesson_left_undone_completes_the_module(
+    gcio_copy: Path, signals, django_capture_on_commit_callbacks
+):
+    curriculum_load(slug="gcio", source_dir=gcio_copy)
+    cohort = CohortFactory(course=Course.objects.get(slug="gcio"))
+    first, *_ = gcio_modules()
+    stuck, not_passed, not_read, done = EnrollmentFactory.create_batch(4, cohort=cohort)
+    do_all_but_the_last_lesson_and_pass(stuck, first)
+    for lesson in first.lessons.order_by("order")[: first.lessons.count() - 1]:
+        lesson_complete(enrollment=not_passed, lesson=lesson)
+    quiz_result_record(enrollment=not_passed, module=first, score_percent=40, passed=False)
+    lesson_complete(enrollment=not_read, lesson=first.lessons.order_by("order").first())
+    quiz_result_record(enrollment=not_read, module=first, score_percent=90, passed=True)
+    finish_module(done, first)
+    done_at = ModuleProgress.objects.get(enrollment=done, module=first).completed_at
+    assert states(stuck)[0] == "available" and percent(stuck) == 20  # 4 of 20 items
+    removed = drop_last_lesson(gcio_copy, first)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = curriculum_load(slug="gcio", source_dir=gcio_copy)
+
+    assert report.counts["lesson"]["deleted"] == 1
+    assert report.counts["module progress"]["completed"] == 1
+    assert not Lesson.objects.filter(pk=removed.pk).exists()
+    assert states(stuck) == ["completed", "available", "locked", "locked"]
+    assert states(not_passed) == states(not_read) == ["available", "locked", "locked", "locked"]
+    assert ModuleProgress.objects.get(enrollment=done, module=first).completed_at == done_at
+    assert signals == []  # a module, not the course
+    assert Enrollment.objects.filter(completed_at__isnull=False).count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = curriculum_load(slug="gcio", source_dir=gcio_copy)
+    assert "module progress" not in again.counts and not again.changed
+
+
+def test_removing_the_last_lesson_left_undone_completes_the_course_once(
+    gcio_copy: Path, signals, django_capture_on_commit_callbacks
+):
+    curriculum_load(slug="gcio", source_dir=gcio_copy)
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=Course.objects.get(slug="gcio")))
+    *first_three, last = gcio_modules()
+    for module in first_three:
+        finish_module(enrollment, module)
+    do_all_but_the_last_lesson_and_pass(enrollment, last)
+    assert states(enrollment)[-1] == "available" and percent(enrollment) == 95  # 19 of 20 items
+    drop_last_lesson(gcio_copy, last)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        curriculum_load(slug="gcio", source_dir=gcio_copy)
+
+    assert signals == [enrollment.pk]
+    enrollment.refresh_from_db()
+    completed_at = enrollment.completed_at
+    assert completed_at is not None and percent(enrollment) == 100
+    assert states(enrollment) == ["completed"] * 4
+    assert len(callbacks) >= 1
+
+    # Loading again, or removing yet another lesson, never sends it a second time.
+    drop_last_lesson(gcio_copy, last)
+    with django_capture_on_commit_callbacks(execute=True):
+        curriculum_load(slug="gcio", source_dir=gcio_copy)
+        curriculum_load(slug="gcio", source_dir=gcio_copy)
+    assert signals == [enrollment.pk]
+    assert Enrollment.objects.get(pk=enrollment.pk).completed_at == completed_at
 
 
 def test_reordering_and_removing_questions_keeps_ids_of_the_rest(gcio_copy: Path):

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from courses.models import Enrollment, ParticipantProfile
@@ -384,6 +384,53 @@ def test_invitation_is_enqueued_only_after_commit(op_client, cohort, django_capt
     callbacks[0]()
     assert sorted(m.to[0] for m in mail.outbox) == ["peserta1@kaltimprov.go.id", "peserta2@kaltimprov.go.id"]
     assert "/accounts/invitation/" in mail.outbox[0].body
+
+
+def test_invitation_is_plain_text_and_does_not_html_escape_names(op_client, cohort, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(op_client, cohort, csv_bytes([person(1, full_name="Nur'aini & Putri <Bappeda>")]))
+    assert response.status_code == 200
+    (message,) = mail.outbox
+    assert message.subject == "Akun Anda di Platform Pelatihan GCIO"
+    assert message.body.startswith("Yth. Nur'aini & Putri <Bappeda>,\n")
+    assert "Dear Nur'aini & Putri <Bappeda>,\n" in message.body  # the English copy below
+    assert not re.search(r"&(amp|#x27|#39|lt|gt|quot);", message.body)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "courses/email/invitation.txt",
+        "courses/email/invitation_subject.txt",
+        "courses/email/password_reset.txt",
+        "courses/email/password_reset_subject.txt",
+    ],
+)
+def test_plain_text_email_templates_are_not_autoescaped(template):
+    from django.template.loader import render_to_string
+
+    class Someone:
+        def get_username(self):
+            return "O'Brien & Co"
+
+    tricky = "O'Brien & <Co>"
+    context = {
+        "profile": ParticipantProfile(full_name=tricky, nip=nip_for(1)),
+        "link": "https://gcio.example/a?x=1&y=2",
+        "login_url": "https://gcio.example/login?next=/&q='",
+        "user": Someone(),
+        "protocol": "https",
+        "domain": "gcio.example",
+        "uid": "MQ",
+        "token": "abc-def",
+    }
+    with translation.override("en"):
+        text = render_to_string(template, context)
+    assert not re.search(r"&(amp|#x27|#39|lt|gt|quot);", text), text
+    if template == "courses/email/invitation.txt":
+        assert f"Dear {tricky}," in text and "?x=1&y=2" in text and "/&q='" in text
+    if template == "courses/email/password_reset.txt":
+        assert "O'Brien & Co" in text
 
 
 def test_failed_import_enqueues_nothing(op_client, cohort, django_capture_on_commit_callbacks):

@@ -1,10 +1,13 @@
 """Operator pages: cohorts, the participants list, and upload → report → confirm."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from courses.models import Cohort, Enrollment, ParticipantProfile
+from courses.services import STAGED_UPLOADS_DIR
 from tests.courses.enrolment_files import csv_bytes, nip_for, person
 from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
 
@@ -110,9 +113,202 @@ def test_cohort_page_searches_by_name_or_nip_and_filters_by_unit(operator_client
 
 
 def test_admin_finds_enrolments_by_nip(client, admin_user):
-    enrollment = EnrollmentFactory(participant=ParticipantProfileFactory(nip=nip_for(5)))
+    cohort, other_cohort = CohortFactory(), CohortFactory()
+    wanted = EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(nip=nip_for(5)))
+    for n in (6, 7, 8):  # neighbours whose NIPs share most digits with the one searched for
+        EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(nip=nip_for(n)))
+    EnrollmentFactory(cohort=other_cohort, participant=ParticipantProfileFactory(nip=nip_for(9)))
     client.force_login(admin_user)
+
     response = client.get("/admin/courses/enrollment/", {"q": nip_for(5)})
     assert response.status_code == 200
-    assert enrollment.participant.full_name in response.content.decode()
-    assert client.get("/admin/courses/cohort/", {"q": nip_for(5)}).status_code == 200
+    assert [e.pk for e in response.context["cl"].result_list] == [wanted.pk]
+    assert wanted.participant.full_name in response.content.decode()
+
+    response = client.get("/admin/courses/cohort/", {"q": nip_for(5)})
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [cohort.pk]
+
+
+def test_admin_lists_a_cohorts_enrolments_through_the_filter(client, admin_user):
+    cohort, other_cohort = CohortFactory(), CohortFactory()
+    mine = {EnrollmentFactory(cohort=cohort).pk for _ in range(3)}
+    EnrollmentFactory(cohort=other_cohort)
+    client.force_login(admin_user)
+    response = client.get("/admin/courses/enrollment/", {"cohort__id__exact": cohort.pk})
+    assert response.status_code == 200
+    assert {e.pk for e in response.context["cl"].result_list} == mine
+
+
+def _enrol_many(cohort, size: int) -> None:
+    """``size`` participants in ``cohort``, written in bulk (factories would take seconds)."""
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(username=nip_for(n), email=f"peserta{n}@example.org", password="!") for n in range(size)]
+    )
+    profiles = ParticipantProfile.objects.bulk_create(
+        [ParticipantProfile(user=u, nip=u.username, full_name=f"Peserta {u.username}") for u in users]
+    )
+    Enrollment.objects.bulk_create([Enrollment(cohort=cohort, participant=p) for p in profiles])
+
+
+def test_admin_cohort_page_of_a_large_cohort_costs_a_bounded_number_of_queries(
+    client, admin_user, django_assert_max_num_queries
+):
+    cohort = CohortFactory()
+    _enrol_many(cohort, 300)
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/admin/courses/cohort/{cohort.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="/admin/courses/enrollment/?cohort__id__exact={cohort.pk}">View 300 enrolments</a>' in html
+    assert "enrollments-TOTAL_FORMS" not in html  # no inline formset: a save posts a handful of fields
+    with django_assert_max_num_queries(16):
+        response = client.post(
+            f"/admin/courses/cohort/{cohort.pk}/change/",
+            {
+                "course": cohort.course_id,
+                "name": "Angkatan Besar",
+                "starts_on": "2026-01-05",
+                "ends_on": "2026-03-27",
+            },
+        )
+    assert response.status_code == 302
+    cohort.refresh_from_db()
+    assert cohort.name == "Angkatan Besar"
+    assert Enrollment.objects.filter(cohort=cohort).count() == 300
+    assert client.get("/admin/courses/cohort/add/").status_code == 200
+
+
+# --- staged enrolment files (personal data) -----------------------------------------------------
+
+
+@pytest.fixture
+def staged():
+    """Lists the staged enrolment files; starts from none (the test storage outlives each test)."""
+
+    def files() -> list[str]:
+        try:
+            return sorted(default_storage.listdir(STAGED_UPLOADS_DIR)[1])
+        except FileNotFoundError:
+            return []
+
+    for name in files():
+        default_storage.delete(f"{STAGED_UPLOADS_DIR}/{name}")
+    return files
+
+
+def check_file(client, cohort, rows):
+    response = client.post(
+        f"/operator/cohorts/{cohort.pk}/import/", {"file": SimpleUploadedFile("p.csv", csv_bytes(rows))}
+    )
+    assert response.status_code == 200
+    return response.context["token"]
+
+
+def test_a_confirmed_import_deletes_the_staged_file(operator_client, staged):
+    cohort = CohortFactory()
+    token = check_file(operator_client, cohort, [person(1), person(2)])
+    assert len(staged()) == 1  # kept between the report and the confirmation
+    response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token})
+    assert response.status_code == 302 and response.url == f"/operator/cohorts/{cohort.pk}/"
+    assert Enrollment.objects.filter(cohort=cohort).count() == 2
+    assert staged() == []
+
+
+def test_a_confirmation_that_fails_deletes_the_staged_file_and_writes_nothing(operator_client, staged):
+    cohort = CohortFactory()
+    token = check_file(operator_client, cohort, [person(1), person(2)])
+    # Between the report and the confirmation, someone else gets the email of row 2.
+    ParticipantProfileFactory(user__email="peserta2@kaltimprov.go.id")
+    before = (ParticipantProfile.objects.count(), Enrollment.objects.count())
+    response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token})
+    assert response.status_code == 400
+    assert [(e.line, e.column) for e in response.context["errors"]] == [(3, "email")]
+    assert (ParticipantProfile.objects.count(), Enrollment.objects.count()) == before
+    assert staged() == []
+
+
+def test_a_conflicting_import_deletes_the_staged_file(operator_client, staged, monkeypatch):
+    from courses import views
+    from courses.errors import EnrolmentConflict
+
+    def conflict(**kwargs):
+        raise EnrolmentConflict()
+
+    cohort = CohortFactory()
+    token = check_file(operator_client, cohort, [person(1)])
+    monkeypatch.setattr(views, "enrolment_import", conflict)
+    response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token})
+    assert response.status_code == 302 and response.url == f"/operator/cohorts/{cohort.pk}/import/"
+    assert staged() == []
+    assert ParticipantProfile.objects.count() == 0
+
+
+def test_cancelling_deletes_the_staged_file_and_imports_nothing(operator_client, staged):
+    cohort = CohortFactory()
+    token = check_file(operator_client, cohort, [person(1), person(2)])
+    response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token, "cancel": "1"})
+    assert response.status_code == 302 and response.url == f"/operator/cohorts/{cohort.pk}/import/"
+    assert staged() == []
+    assert ParticipantProfile.objects.count() == 0 and Enrollment.objects.count() == 0
+    # The cancelled token cannot be confirmed afterwards.
+    response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token})
+    assert response.status_code == 302 and response.url == f"/operator/cohorts/{cohort.pk}/import/"
+    assert Enrollment.objects.count() == 0
+
+
+def test_the_report_offers_a_cancel_button(operator_client, staged):
+    cohort = CohortFactory()
+    response = operator_client.post(
+        f"/operator/cohorts/{cohort.pk}/import/",
+        {"file": SimpleUploadedFile("p.csv", csv_bytes([person(1)]))},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert '<button class="btn secondary" type="submit" name="cancel" value="1">Cancel</button>' in (
+        response.content.decode()
+    )
+
+
+def test_the_purge_task_deletes_abandoned_files_and_their_confirmation_expires(operator_client, staged, settings):
+    from courses.tasks import enrolment_uploads_purge_task
+
+    cohort = CohortFactory()
+    token = check_file(operator_client, cohort, [person(1)])
+    assert enrolment_uploads_purge_task() == 0  # fresh: the operator may still confirm
+    assert len(staged()) == 1
+    settings.COURSES_IMPORT_STAGED_MAX_AGE_SECONDS = -1  # as if the operator had left long ago
+    assert enrolment_uploads_purge_task() == 1
+    assert staged() == []
+    response = operator_client.post(
+        f"/operator/cohorts/{cohort.pk}/import/", {"token": token}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.redirect_chain[-1][0] == f"/operator/cohorts/{cohort.pk}/import/"
+    assert "That upload has expired; please choose the file again." in response.content.decode()
+    assert ParticipantProfile.objects.count() == 0
+
+
+def test_the_purge_keeps_fresh_files_and_deletes_stale_ones(staged):
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from courses.services import enrolment_upload_stage, enrolment_uploads_purge
+
+    fresh = enrolment_upload_stage(data=b"nip,full_name,email\n")
+    stale = enrolment_upload_stage(data=b"nip,full_name,email\n")
+    old = int((timezone.now() - datetime.timedelta(hours=3)).timestamp())
+    stale_name = f"{STAGED_UPLOADS_DIR}/{old}-abc"
+    default_storage.save(stale_name, ContentFile(default_storage.open(stale).read()))
+    default_storage.delete(stale)
+    legacy = default_storage.save(f"{STAGED_UPLOADS_DIR}/0123abcdef", ContentFile(b"x"))  # name without a time
+    assert len(staged()) == 3
+
+    assert enrolment_uploads_purge() == 1  # the legacy file was just written: its storage time is fresh
+    assert staged() == sorted([fresh.rsplit("/", 1)[1], legacy.rsplit("/", 1)[1]])
+    later = timezone.now() + datetime.timedelta(hours=2, minutes=1)
+    assert enrolment_uploads_purge(now=later) == 2
+    assert staged() == []
+    assert enrolment_uploads_purge(now=later) == 0
