@@ -1,9 +1,12 @@
 """Django admin for quiz content, attempts (read-only) and extra-attempt allowances."""
 
+from django import forms
 from django.contrib import admin
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Answer, Attempt, AttemptAllowance, Choice, Question, Quiz
+from .services import allowance_grant
 
 
 class QuestionInline(admin.StackedInline):
@@ -92,8 +95,39 @@ class AttemptAdmin(admin.ModelAdmin):
         return False
 
 
+class AllowanceGrantForm(forms.ModelForm):
+    """The add page is a grant: its ``extra`` is added to what the enrolment already has at the quiz."""
+
+    class Meta:
+        model = AttemptAllowance
+        fields = ("enrollment", "quiz", "extra", "reason")
+        help_texts = {"extra": _("Added to any extra attempts already granted at this quiz.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        extra = self.fields.get("extra")  # absent on the read-only view of an existing allowance
+        if extra is not None:
+            # allowance_grant refuses a grant of nothing; say so in the form rather than fail on save.
+            extra.validators.append(MinValueValidator(1))
+            extra.widget.attrs["min"] = 1
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        existing = AttemptAllowance.objects.filter(
+            enrollment=cleaned.get("enrollment"), quiz=cleaned.get("quiz")
+        ).first()
+        if existing is not None:
+            # A second grant adds to the existing allowance; validating against that row keeps the
+            # one-allowance-per-enrolment-and-quiz constraint from refusing it as a duplicate.
+            self.instance = existing
+        return cleaned
+
+
 @admin.register(AttemptAllowance)
 class AttemptAllowanceAdmin(admin.ModelAdmin):
+    """Allowances are granted on the add page through ``allowance_grant``; existing ones are read-only."""
+
+    form = AllowanceGrantForm
     list_display = ("enrollment", "quiz", "extra", "reason", "granted_by", "updated_at")
     list_filter = ("quiz",)
     search_fields = ("enrollment__participant__full_name", "enrollment__participant__nip")
@@ -101,7 +135,14 @@ class AttemptAllowanceAdmin(admin.ModelAdmin):
     raw_id_fields = ("enrollment",)
     fields = ("enrollment", "quiz", "extra", "reason")
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Every write goes through the service, which only adds: more attempts are another grant.
+        return False
+
     def save_model(self, request, obj: AttemptAllowance, form, change) -> None:
-        # The admin sets the total of extra attempts directly; remember who did.
-        obj.granted_by = request.user
-        super().save_model(request, obj, form, change)
+        allowance = allowance_grant(
+            enrollment=obj.enrollment, quiz=obj.quiz, extra=obj.extra, granted_by=request.user, reason=obj.reason
+        )
+        # The admin logs and redirects with ``obj``: make it the row the service wrote.
+        obj.pk = allowance.pk
+        obj.refresh_from_db()

@@ -72,8 +72,10 @@ class AttemptStartView(DomainErrorsMixin, APIView):
     @extend_schema(
         request=None,
         responses={
-            201: OpenApiResponse(AttemptSerializer, description="A new attempt."),
-            200: OpenApiResponse(AttemptSerializer, description="The attempt already in progress, resumed."),
+            201: OpenApiResponse(
+                AttemptSerializer,
+                description="The attempt: a new one, or the one already in progress (same `id`), resumed.",
+            ),
             403: _error("Not enrolled (`not_enrolled`) or the module is locked (`module_locked`)."),
             409: _error("No attempts left (`no_attempts_left`)."),
         },
@@ -83,10 +85,8 @@ class AttemptStartView(DomainErrorsMixin, APIView):
         if quiz is None:
             raise Http404
         started = attempt_start(user=request.user, quiz=quiz)
-        return Response(
-            AttemptSerializer(attempt_detail(attempt=started.attempt)).data,
-            status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
-        )
+        # 201 also when resuming: the contract fixes 201 and clients check it; the same id tells them apart.
+        return Response(AttemptSerializer(attempt_detail(attempt=started.attempt)).data, status=status.HTTP_201_CREATED)
 
 
 def _owned_attempt(request: Request, pk: int):
