@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,9 +61,22 @@ class MyCertificatesView(APIView):
 
 
 class CertificatePdfView(APIView):
-    permission_classes = [IsAuthenticated]
+    # Not IsAuthenticated: a 401 would tell the anonymous apart; the contract gives every outsider 404.
+    permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/pdf"): bytes, 404: None})
+    @extend_schema(
+        description="The certificate's PDF, for its holder and operators; anyone else (also anonymous) gets 404.",
+        responses={
+            (200, "application/pdf"): bytes,
+            404: None,
+            # Raw schema: the PDF is still being rendered right after issuing (`pdf_pending`); retry shortly.
+            409: {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["pdf_pending"]}},
+                "required": ["detail", "code"],
+            },
+        },
+    )
     def get(self, request: Request, code: str):
         certificate = certificate_by_code(code)
         # Anyone but the holder and operators gets 404: not even the existence is revealed.

@@ -6,10 +6,15 @@ import zipfile
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from certificates.api.permissions import VerifyThrottle
 from certificates.codes import code_display
 from certificates.models import Certificate, CertificateArchive
-from tests.factories import ParticipantProfileFactory, UserFactory
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
+
+from .conftest import complete
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +24,23 @@ def fresh_throttle_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class Clock:
+    """The throttle's clock, set by the test: a window boundary never falls inside a test by chance."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0 + 5  # 5 s into a one-minute window
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def throttle_clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(VerifyThrottle, "timer", staticmethod(clock))
+    return clock
 
 
 @pytest.fixture
@@ -37,6 +59,14 @@ def code_of(certificate):
     return code_display(certificate.code)
 
 
+def issue(capture_on_commit, *, cohort, **enrollment_fields) -> Certificate:
+    """Complete a new enrolment in ``cohort`` and let the (eager) task issue its certificate."""
+    enrollment = EnrollmentFactory(cohort=cohort, **enrollment_fields)
+    with capture_on_commit(execute=True):
+        complete(enrollment)
+    return Certificate.objects.get(enrollment=enrollment)
+
+
 def test_holder_lists_their_certificates(api_client, certificate, settings):
     api_client.force_authenticate(certificate.enrollment.participant.user)
     (item,) = api_client.get("/api/v1/me/certificates/").json()
@@ -49,7 +79,7 @@ def test_holder_lists_their_certificates(api_client, certificate, settings):
     assert item["verify_url"] == f"{settings.SITE_URL}/verify/{code}/"
 
 
-@pytest.mark.parametrize("who, expected", [("anonymous", 401), ("stranger", 404), ("holder", 200), ("operator", 200)])
+@pytest.mark.parametrize("who, expected", [("anonymous", 404), ("stranger", 404), ("holder", 200), ("operator", 200)])
 def test_pdf_download_permissions(api_client, certificate, operator, who, expected):
     user = {
         "anonymous": None,
@@ -64,6 +94,61 @@ def test_pdf_download_permissions(api_client, certificate, operator, who, expect
     if expected == 200:
         assert response["Content-Type"] == "application/pdf"
         assert b"".join(response.streaming_content) == certificate.pdf.read()
+    else:
+        # An outsider, signed in or not, learns nothing: the same 404 as for a code that does not exist.
+        unknown = api_client.get("/api/v1/certificates/0000-0000-0000/pdf/")
+        assert (response.status_code, response.json()) == (unknown.status_code, unknown.json())
+
+
+def test_pdf_download_while_the_pdf_is_pending_is_409(api_client, certificate):
+    Certificate.objects.filter(pk=certificate.pk).update(sha256="")
+    api_client.force_authenticate(certificate.enrollment.participant.user)
+    response = api_client.get(f"/api/v1/certificates/{code_of(certificate)}/pdf/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The PDF is being prepared; try again in a few seconds.",
+        "code": "pdf_pending",
+    }
+
+
+def test_pdf_download_responses_are_in_the_openapi_schema(api_client):
+    schema = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    responses = schema["paths"]["/api/v1/certificates/{code}/pdf/"]["get"]["responses"]
+    assert set(responses) == {"200", "404", "409"}
+    assert set(responses["200"]["content"]) == {"application/pdf"}
+    pending = responses["409"]["content"]["application/json"]["schema"]
+    assert pending["properties"]["code"] == {"type": "string", "enum": ["pdf_pending"]}
+    assert set(pending["required"]) == {"detail", "code"}
+
+
+def my_certificates_queries(api_client, user) -> tuple[int, int]:
+    """The queries and the number of certificates listed for ``user``."""
+    api_client.force_authenticate(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/v1/me/certificates/")
+    assert response.status_code == 200
+    return len(queries), len(response.json())
+
+
+# Measured: the participant-profile check and one query for the certificates with their course.
+MY_CERTIFICATES_MAX_QUERIES = 2
+
+
+def test_my_certificates_costs_a_fixed_number_of_queries(
+    api_client, course, certificate, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    one = certificate.enrollment.participant
+    many = ParticipantProfileFactory()
+    for _ in range(5):  # one certificate per enrolment: five cohorts of the course
+        issue(django_capture_on_commit_callbacks, cohort=CohortFactory(course=course), participant=many)
+    small_queries, small_listed = my_certificates_queries(api_client, one.user)
+    large_queries, large_listed = my_certificates_queries(api_client, many.user)
+    assert (small_listed, large_listed) == (1, 5)
+    assert small_queries == large_queries
+    for holder in (one, many):
+        api_client.force_authenticate(holder.user)
+        with django_assert_max_num_queries(MY_CERTIFICATES_MAX_QUERIES):
+            assert api_client.get("/api/v1/me/certificates/").status_code == 200
 
 
 def test_verify_reports_a_valid_certificate_without_the_full_nip(api_client, certificate):
@@ -147,6 +232,16 @@ def test_verification_is_rate_limited_per_client(api_client, certificate, settin
     assert other.status_code == 200  # another client has its own allowance
     page = [api_client.get(f"/verify/{code_of(certificate)}/", REMOTE_ADDR="10.9.9.9").status_code for _ in range(4)]
     assert page == [200, 200, 200, 429]
+
+
+def test_the_limit_is_a_window_that_opens_again(api_client, certificate, settings, throttle_clock):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"verify": "2/minute"}}
+    url = f"/api/v1/verify/{code_of(certificate)}/"
+    assert [api_client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    throttled = api_client.get(url)
+    assert throttled.status_code == 429 and throttled["Retry-After"] == "55"  # the window ends in 55 s
+    throttle_clock.now += 55
+    assert [api_client.get(url).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_a_forged_forwarded_for_header_does_not_reset_the_limit(api_client, certificate, settings):
@@ -237,11 +332,39 @@ def test_archive_endpoints_are_for_operators(api_client, certificate):
     assert not CertificateArchive.objects.exists()
 
 
-def test_admin_search_by_number_code_and_nip_and_revoke_action(client, admin_user, certificate):
+def test_admin_search_by_number_code_and_nip_lists_only_the_match(
+    client, admin_user, certificate, django_capture_on_commit_callbacks
+):
+    cohort = certificate.enrollment.cohort
+    others = [
+        issue(
+            django_capture_on_commit_callbacks,
+            cohort=cohort,
+            participant__full_name=name,
+            participant__nip=nip,
+        )
+        for name, nip in (("Budi Santoso", "199001152015031003"), ("Dewi Lestari", "198811222012122001"))
+    ]
+    certificates = [certificate, *others]
+    assert len({c.number for c in certificates}) == len({c.code for c in certificates}) == 3
     client.force_login(admin_user)
-    for term in (certificate.number, code_of(certificate).lower(), "198503302010011002"):
-        html = client.get("/admin/certificates/certificate/", {"q": term}).content.decode()
-        assert certificate.number in html
+
+    def found(term: str) -> list[int]:
+        response = client.get("/admin/certificates/certificate/", {"q": term})
+        assert response.status_code == 200
+        return [c.pk for c in response.context["cl"].result_list]
+
+    assert sorted(found("")) == sorted(c.pk for c in certificates)
+    for wanted in certificates:
+        display = code_of(wanted)
+        misread = display.replace("0", "O").replace("1", "l")  # Crockford: O reads as 0, l as 1
+        spellings = (display, display.lower(), wanted.code, display.replace("-", " ").lower(), misread)
+        for term in (wanted.number, *spellings, wanted.holder_nip):
+            assert found(term) == [wanted.pk], term
+
+
+def test_admin_revoke_action_and_read_only_hash(client, admin_user, certificate):
+    client.force_login(admin_user)
     detail = client.get(f"/admin/certificates/certificate/{certificate.pk}/change/").content.decode()
     assert certificate.sha256 in detail
     response = client.post(
