@@ -22,27 +22,27 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from _setup import ROOT, django_on_bench_database
+import aiohttp
 
-django_on_bench_database("gcio_bench_load")
-
-import aiohttp  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
-
-from assessments.models import Choice, Quiz  # noqa: E402
-from certificates.codes import code_display  # noqa: E402
-from certificates.services import certificate_issue  # noqa: E402
-from courses.models import Cohort, Course, Enrollment, ParticipantProfile  # noqa: E402
-from tests.courses.enrolment_files import nip_for  # noqa: E402
-from tests.processes import free_port, start_compose_service  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def prepare(users: int) -> dict:
+    # Imported here, once main() has set Django up: importing this module (as its tests do) stays free of it.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from assessments.models import Choice, Quiz
+    from certificates.codes import code_display
+    from certificates.services import certificate_issue
+    from courses.models import Cohort, Course, Enrollment, ParticipantProfile
+    from tests.courses.enrolment_files import nip_for
+
     call_command("loadcurriculum", verbosity=0)
     course = Course.objects.get(slug="gcio")
     module = course.modules.order_by("order").first()
@@ -156,24 +156,45 @@ async def saturate(base: str, name: str, urls: list[str], users: int, seconds: f
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile of ``values`` in ms; NaN when there are none (every request failed)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] * 1000
 
 
+def error_count(*recorders: Recorder) -> int:
+    """Every failed request, whether or not it got a response: counted from the errors, not the latencies."""
+    return sum(len(messages) for recorder in recorders for messages in recorder.errors.values())
+
+
 def report(recorder: Recorder, elapsed: float) -> int:
+    """Print a row per endpoint, including those whose every request failed; returns the number of errors."""
     print(f"{'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    failures = 0
-    for name, values in recorder.latencies.items():
+    # An endpoint that only ever failed to connect has errors but no latencies: list both kinds.
+    names = list(recorder.latencies) + [name for name in recorder.errors if name not in recorder.latencies]
+    for name in names:
+        values = recorder.latencies.get(name, [])
         errors = len(recorder.errors.get(name, []))
-        failures += errors
         print(
             f"{name:24} {len(values) / elapsed:8.1f} {percentile(values, 50):8.1f} {percentile(values, 95):8.1f} "
             f"{percentile(values, 99):8.1f} {errors:7d}"
         )
+    print_errors(recorder)
+    return error_count(recorder)
+
+
+def print_errors(recorder: Recorder) -> None:
     for name, messages in recorder.errors.items():
         for message in sorted(set(messages))[:3]:
             print(f"  error on {name}: {message}")
-    return failures
+
+
+def summary(*recorders: Recorder) -> int:
+    """Print the total of errors and return the exit status: 1 when any request failed."""
+    failures = error_count(*recorders)
+    print(f"errors: {failures}")
+    return 1 if failures else 0
 
 
 def main() -> int:
@@ -183,6 +204,13 @@ def main() -> int:
     parser.add_argument("--saturate", type=float, default=10, help="seconds for each saturation phase")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a participant's requests (s)")
     args = parser.parse_args()
+
+    # Run as a script, bench/ is on sys.path; _setup puts the project there and sets Django up.
+    from _setup import django_on_bench_database
+
+    django_on_bench_database("gcio_bench_load")
+    from assessments.models import Quiz
+    from tests.processes import free_port, process_env, start_compose_service
 
     plan = prepare(args.users)
     port = free_port()
@@ -199,10 +227,6 @@ def main() -> int:
         # Every virtual client shares 127.0.0.1: lift the per-client verification limit for the bench.
         "VERIFY_RATE_LIMIT": "1000000/minute",
     }
-    from pathlib import Path
-
-    from tests.processes import process_env
-
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -233,21 +257,21 @@ def main() -> int:
             )
 
         asyncio.run(run_users())
-        failures = report(recorder, time.perf_counter() - started)
+        report(recorder, time.perf_counter() - started)
 
         solo = Recorder()
         trivial = asyncio.run(saturate(base, "trivial", ["/livez"], args.users, args.saturate, solo))
         verify_urls = [f"/api/v1/verify/{code}/" for code in plan["codes"]]
         verify = asyncio.run(saturate(base, "verify", verify_urls, args.users, args.saturate, solo))
-        failures += sum(len(v) for v in solo.errors.values())
+        ratio = verify / trivial if trivial else float("nan")
         print(
             f"saturation, {args.users} clients, {args.saturate:.0f} s each: trivial {trivial:.1f} req/s, "
-            f"verify {verify:.1f} req/s, ratio {verify / trivial:.2f} (target >= 0.5); "
+            f"verify {verify:.1f} req/s, ratio {ratio:.2f} (target >= 0.5); "
             f"p95 trivial {percentile(solo.latencies['trivial'], 95):.1f} ms, "
             f"verify {percentile(solo.latencies['verify'], 95):.1f} ms"
         )
-        print(f"errors: {failures}")
-        return 1 if failures else 0
+        print_errors(solo)
+        return summary(recorder, solo)
     finally:
         web.stop()
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -28,7 +29,52 @@ def flush_broker() -> None:
     redis.Redis.from_url(BROKER_URL).flushdb()
 
 
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at ``url``, dropping connections to the previous broker."""
+    from config.celery import app
+
+    app.conf.broker_url = url
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@contextmanager
+def tasks_to_redis():
+    """Publish this process's tasks to Redis for a worker process, instead of running them in-process."""
+    from config.celery import app
+
+    flush_broker()
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    use_broker(BROKER_URL)
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = saved[0]
+        use_broker(saved[1])
+        flush_broker()
+
+
+def media_root(log_dir: Path) -> Path:
+    """Where processes started with ``log_dir`` keep their files (certificate PDFs): the test's own folder."""
+    return log_dir / "media"
+
+
+def process_storage(log_dir: Path):
+    """The storage the processes started with ``log_dir`` write to, for a test that reads what they wrote.
+
+    The test process itself stores in memory (config.test_settings), so a file a worker wrote is found
+    only through this storage, not through ``certificate.pdf``.
+    """
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=media_root(log_dir))
+
+
 def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a real process; ``extra`` must name a MEDIA_ROOT outside the repository."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -37,6 +83,10 @@ def process_env(**extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
+    # Without it, config.settings stores into the repository's own media/ and every run leaves PDFs there.
+    media = extra.get("MEDIA_ROOT")
+    if not media or Path(media).resolve() == (ROOT / "media").resolve():
+        raise ValueError(f"give test processes a temporary MEDIA_ROOT, not {media or ROOT / 'media'}")
     return env
 
 
@@ -84,6 +134,7 @@ def start_worker(log_dir: Path, *, name: str = "w1", concurrency: int = 1, pool:
         str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--pool={pool}",
         f"--concurrency={concurrency}", f"--hostname={name}@%h", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+    env.setdefault("MEDIA_ROOT", str(media_root(log_dir)))
     worker = Process(args, process_env(**env), log_dir / f"worker-{name}.log")
     worker.wait_for("ready.")
     return worker
@@ -114,6 +165,7 @@ def compose_command(service: str) -> str:
 
 def start_compose_service(service: str, log_dir: Path, ready: str, **env: str) -> Process:
     """Run a docker-compose service's own command as a local process (no Docker engine needed)."""
+    env.setdefault("MEDIA_ROOT", str(media_root(log_dir)))
     environment = process_env(**env)
     environment["PATH"] = f"{BIN}{os.pathsep}{environment.get('PATH', '')}"
     process = Process(["sh", "-c", compose_command(service)], environment, log_dir / f"{service}.log")

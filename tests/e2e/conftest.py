@@ -1,8 +1,11 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API against pytest-django's live server,
 and the page check every journey runs (untranslated text in both languages, layout at phone width)."""
 
+import importlib
+import os
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import polib
 import pytest
@@ -165,12 +168,36 @@ class SiteCheck:
         report.write_text("\n".join(self.checked + [""] + self.notes) + "\n", encoding="utf-8")
 
 
+def in_ci() -> bool:
+    """The CI runner sets CI=true: there a missing browser is a broken machine, not a reason to skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def browser_unavailable(reason: str) -> NoReturn:
+    """Fail under CI (a skipped journey would let the run pass green without a browser); skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"{reason}; CI is set, so the browser tests must run", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_chromium(path: Path = CHROMIUM) -> None:
+    if not path.exists():
+        browser_unavailable(f"Chromium is not installed at {path} (apt-get install chromium)")
+
+
+def import_playwright():
+    """Playwright's sync API; skips (fails under CI) when Playwright for Python is not installed."""
+    try:
+        return importlib.import_module("playwright.sync_api")
+    except ImportError:
+        browser_unavailable("Playwright for Python is not installed")
+
+
 @pytest.fixture
 def browser(monkeypatch):
-    """Debian's Chromium, headless. Skips when it or Playwright is missing (CI installs both)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    """Debian's Chromium, headless. Skips when it or Playwright is missing, except under CI: there it fails."""
+    require_chromium()
+    sync_api = import_playwright()
     # Playwright's sync API keeps an asyncio loop marked running on this thread, which would make Django
     # refuse the test's own ORM calls; the live server answers from its own thread, unaffected.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
