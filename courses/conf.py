@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_STAGED_MAX_AGE_SECONDS": 2 * 60 * 60,
     # Rows written per INSERT/UPDATE statement when importing.
     "IMPORT_BATCH_SIZE": 1000,
+    # Enrolments whose progress a CSV report builds at a time while it streams.
+    "PROGRESS_CHUNK_SIZE": 2000,
     # How long the link in an invitation email stays valid.
     "INVITATION_TIMEOUT_DAYS": 14,
     # The invitation sweep re-sends invitations that never went out (a lost message), for accounts

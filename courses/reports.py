@@ -1,12 +1,16 @@
 """Operator reports: the cohort progress CSV, shared by the API and the web page."""
 
+import itertools
+from collections.abc import Callable
+
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .csv_export import csv_stream
-from .models import Cohort
-from .selectors import EnrollmentProgressView
+from .models import Cohort, Enrollment
+from .selectors import EnrollmentProgressView, enrollments_progress_chunks
 
 
 def _local(value):
@@ -23,15 +27,24 @@ def cohort_progress_rows(progress: list[EnrollmentProgressView]):
         yield cells
 
 
-def cohort_progress_csv_response(*, cohort: Cohort, progress: list[EnrollmentProgressView]) -> StreamingHttpResponse:
-    count = len(progress[0].modules) if progress else cohort.course.modules.count()
+def cohort_progress_csv_response(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+) -> StreamingHttpResponse:
+    """The progress of ``enrollments`` (those ``keep`` accepts) as a CSV download, streamed a chunk
+    of enrolments at a time so a large cohort is never built in memory whole."""
+    chunks = enrollments_progress_chunks(enrollments)
+    first = next(chunks, [])  # the header needs the number of modules
+    count = len(first[0].modules) if first else cohort.course.modules.count()
     header = ["nip", "full_name", "unit", "progress_percent"]
     for index in range(1, count + 1):
         header += [f"module_{index}_state", f"module_{index}_best_score"]
     header += ["completed_at", "certificate_number"]
-    response = StreamingHttpResponse(
-        csv_stream(header, cohort_progress_rows(progress)), content_type="text/csv; charset=utf-8"
-    )
+
+    def rows():
+        for chunk in itertools.chain([first], chunks):
+            yield from cohort_progress_rows([item for item in chunk if keep is None or keep(item)])
+
+    response = StreamingHttpResponse(csv_stream(header, rows()), content_type="text/csv; charset=utf-8")
     filename = f"progress-{slugify(cohort.name) or cohort.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,12 +48,18 @@ from .serializers import (
 
 
 class CourseListView(APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(responses=CourseListSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(CourseListSerializer(course_list_published(), many=True).data)
 
 
 class CourseDetailView(APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(responses=CourseDetailSerializer)
     def get(self, request: Request, slug: str) -> Response:
         outline = course_outline(slug=slug)
@@ -124,6 +131,9 @@ def _lesson_access(request: Request, lesson: Lesson):
 
 
 class LessonDetailView(APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(responses={200: LessonSerializer, 403: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
         lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
@@ -178,8 +188,8 @@ class CohortProgressView(APIView):
 
     def get(self, request: Request, pk: int):
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-        progress = enrollments_progress(cohort_enrollments(cohort=cohort))
         if request.accepted_renderer.format == "csv":
-            return cohort_progress_csv_response(cohort=cohort, progress=progress)
+            return cohort_progress_csv_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
+        progress = enrollments_progress(cohort_enrollments(cohort=cohort))
         # Plain dicts (same shape as CohortProgressSerializer): nested serializers cost too much at 2,000 rows.
         return Response(cohort_progress_payload(progress))
