@@ -13,7 +13,7 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from courses.extensions import register_enrollment_extra
 
-        from . import handlers  # noqa: F401 - connects to courses' signals
+        from . import checks, handlers  # noqa: F401 - registers the checks, connects to courses' signals
         from .selectors import enrollment_certificates
 
         register_enrollment_extra("certificate", enrollment_certificates)

@@ -39,9 +39,24 @@ def test_host_passes_check_and_migrate_and_loads_the_curriculum(tmp_path):
     load = run_host(tmp_path, "loadcurriculum")
     assert load.returncode == 0, load.stdout + load.stderr
     assert "Curriculum 'gcio' loaded." in load.stdout
-    # the host never imported the project package
-    probe = run_host(tmp_path, "shell", "--no-imports", "-c", "import sys; print('config' in sys.modules)")
-    assert probe.stdout.strip() == "False"
+    # The host serves every app's pages and API (which imports all their views and templates) and
+    # never imports the project package.
+    probe = run_host(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        "import sys; from django.test import Client; from django.urls import get_resolver; "
+        "get_resolver().url_patterns; client = Client(); "
+        "print(client.get('/verify/').status_code, client.get('/api/v1/verify/0000-0000-0000/').status_code, "
+        "client.get('/api/v1/courses/').status_code, client.get('/api/v1/quizzes/1/').status_code, "
+        "'config' in sys.modules)",
+    )
+    assert probe.returncode == 0, probe.stderr
+    page, verify, courses, quiz, config_imported = probe.stdout.split()
+    # Anonymous API calls are refused whatever authentication the host configures (401 or 403).
+    assert (page, verify, config_imported) == ("200", "404", "False")
+    assert courses in {"401", "403"} and quiz in {"401", "403"}
 
 
 def test_missing_declared_dependency_fails_the_check(tmp_path):

@@ -3,6 +3,7 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -69,6 +70,9 @@ class QuizDetailView(APIView):
 
 
 class AttemptStartView(DomainErrorsMixin, APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=None,
         responses={
@@ -97,12 +101,18 @@ def _owned_attempt(request: Request, pk: int):
 
 
 class AttemptDetailView(APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(responses={200: AttemptSerializer})
     def get(self, request: Request, pk: int) -> Response:
         return Response(AttemptSerializer(attempt_detail(attempt=_owned_attempt(request, pk))).data)
 
 
 class AnswersSaveView(DomainErrorsMixin, APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=AnswersSerializer,
         responses={
@@ -121,6 +131,9 @@ class AnswersSaveView(DomainErrorsMixin, APIView):
 
 
 class AttemptSubmitView(DomainErrorsMixin, APIView):
+    # Explicit, not the project's default: a host project may default to AllowAny.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(
         request=SubmitSerializer,
         responses={

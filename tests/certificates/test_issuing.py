@@ -291,3 +291,16 @@ def test_concurrent_issuing_keeps_numbers_gap_free_and_unique(course):
     year = timezone.localdate().year
     assert numbers == [f"GCIO-KALTIM/{year}/{n:05d}" for n in range(1, 9)]
     assert Certificate.objects.values("enrollment").distinct().count() == 8
+
+
+def test_a_visibility_timeout_shorter_than_the_retries_is_a_system_check_error(settings):
+    from certificates.checks import retries_fit_the_visibility_timeout
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+    assert [error.id for error in retries_fit_the_visibility_timeout()] == ["certificates.E001"]
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    assert retries_fit_the_visibility_timeout() == []
+    settings.CELERY_BROKER_URL = "memory://"  # no visibility timeout without Redis
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1}
+    assert retries_fit_the_visibility_timeout() == []

@@ -1,0 +1,32 @@
+"""System checks of the certificates app."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import checks
+
+
+def retries_fit_the_visibility_timeout(app_configs: Iterable | None = None, **kwargs) -> list[checks.CheckMessage]:
+    """A retry waits in Redis as an unacknowledged message; if its countdown outlives the broker's
+    visibility_timeout, Redis hands it to a second worker and the issue runs twice at once."""
+    from .tasks import RETRY
+
+    broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    if not broker.startswith(("redis://", "rediss://")):
+        return []
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+    timeout = options.get("visibility_timeout", 3600)  # Celery's default
+    longest = RETRY["retry_backoff_max"]
+    if timeout <= longest * 2:
+        return [
+            checks.Error(
+                f"The broker's visibility_timeout ({timeout} s) must be well above the longest retry countdown "
+                f"of the certificate tasks ({longest} s), or Redis redelivers a waiting retry to another worker.",
+                hint="Raise CELERY_VISIBILITY_TIMEOUT (default 3600).",
+                id="certificates.E001",
+            )
+        ]
+    return []
+
+
+checks.register(retries_fit_the_visibility_timeout)
