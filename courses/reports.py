@@ -1,16 +1,20 @@
-"""Operator reports: the cohort progress CSV, shared by the API and the web page."""
+"""Operator reports: the cohort progress as CSV or XLSX, shared by the API and the web page."""
 
 import itertools
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from .csv_export import csv_stream
 from .models import Cohort, Enrollment
 from .selectors import EnrollmentProgressView, enrollments_progress_chunks
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _local(value):
@@ -27,11 +31,8 @@ def cohort_progress_rows(progress: list[EnrollmentProgressView]):
         yield cells
 
 
-def cohort_progress_csv_response(
-    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
-) -> StreamingHttpResponse:
-    """The progress of ``enrollments`` (those ``keep`` accepts) as a CSV download, streamed a chunk
-    of enrolments at a time so a large cohort is never built in memory whole."""
+def _progress_table(*, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None) -> tuple[list[str], Iterator]:
+    """The report's header and its rows, built a chunk of enrolments at a time while they are read."""
     chunks = enrollments_progress_chunks(enrollments)
     first = next(chunks, [])  # the header needs the number of modules
     count = len(first[0].modules) if first else cohort.course.modules.count()
@@ -44,10 +45,56 @@ def cohort_progress_csv_response(
         for chunk in itertools.chain([first], chunks):
             yield from cohort_progress_rows([item for item in chunk if keep is None or keep(item)])
 
-    response = StreamingHttpResponse(csv_stream(header, rows()), content_type="text/csv; charset=utf-8")
-    filename = f"progress-{slugify(cohort.name) or cohort.pk}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return header, rows()
+
+
+def _filename(cohort: Cohort, extension: str) -> str:
+    return f"progress-{slugify(cohort.name) or cohort.pk}.{extension}"
+
+
+def cohort_progress_csv_response(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+) -> StreamingHttpResponse:
+    """The progress of ``enrollments`` (those ``keep`` accepts) as a CSV download, streamed a chunk
+    of enrolments at a time so a large cohort is never built in memory whole."""
+    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(cohort, "csv")}"'
     return response
+
+
+def cohort_progress_xlsx_response(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+) -> FileResponse:
+    """The same report as an Excel workbook, for operators who open it in Excel: there an 18-digit
+    NIP read from CSV becomes a number and loses its last digits. Every text cell is stored as text
+    (the NIP column formatted as Text), so nothing is ever a number or a formula it was not."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
+    workbook = Workbook(write_only=True)  # rows go to a temporary file, not memory
+    sheet = workbook.create_sheet(title=_("Progress")[:31])
+
+    def cell(value, *, text_format: bool = False):
+        if value == "":
+            return None
+        if not isinstance(value, str):
+            return value
+        written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        written.data_type = "s"  # never a formula, whatever the text starts with
+        if text_format:
+            written.number_format = "@"
+        return written
+
+    sheet.append([cell(name) for name in header])
+    for row in rows:
+        sheet.append([cell(row[0], text_format=True), *(cell(value) for value in row[1:])])
+    out = tempfile.TemporaryFile()
+    workbook.save(out)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=_filename(cohort, "xlsx"), content_type=XLSX_MEDIA_TYPE)
 
 
 def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict]:

@@ -311,15 +311,19 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
 
 
 def enrollments_progress_chunks(enrollments: QuerySet[Enrollment], *, size: int | None = None):
-    """``enrollments_progress`` a chunk at a time, in the queryset's order, so a report can stream a
-    large cohort without holding all of it: one query for the ids, then ``enrollments_progress``'s
-    fixed number per chunk of ``size`` (``PROGRESS_CHUNK_SIZE``). Yields lists."""
+    """``enrollments_progress`` a chunk at a time, in the (ordered) queryset's order, so a report can
+    stream a large cohort without holding all of it: ``enrollments_progress``'s fixed number of
+    queries per chunk of ``size`` (``PROGRESS_CHUNK_SIZE``). Chunks are slices of the queryset, so
+    each stays one indexed subquery rather than a list of thousands of ids. Yields lists."""
     size = size or courses_setting("PROGRESS_CHUNK_SIZE")
-    ids = list(enrollments.values_list("pk", flat=True))
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        by_id = {item.enrollment.pk: item for item in enrollments_progress(Enrollment.objects.filter(pk__in=chunk))}
-        yield [by_id[pk] for pk in chunk]
+    start = 0
+    while True:
+        chunk = enrollments_progress(enrollments[start : start + size])
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
+            return
+        start += size
 
 
 def participant_enrollments(*, user) -> QuerySet[Enrollment]:

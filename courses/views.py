@@ -19,7 +19,7 @@ from .enrolment_file import EnrolmentFileInvalid, FileError
 from .errors import CohortInvalid, EnrolmentConflict
 from .forms import CohortForm, EnrolmentUploadForm
 from .models import Cohort, Enrollment, Lesson
-from .reports import cohort_progress_csv_response
+from .reports import cohort_progress_csv_response, cohort_progress_xlsx_response
 from .selectors import (
     cohort_enrollments,
     cohort_list,
@@ -265,11 +265,12 @@ def operator_progress(request: HttpRequest, pk: int) -> HttpResponse:
     unit = request.GET.get("unit", "")
     state = request.GET.get("state", "")
     state = state if state in PROGRESS_STATES else ""
-    if request.GET.get("format") == "csv":  # what the table shows: the same filters
+    export = {"csv": cohort_progress_csv_response, "xlsx": cohort_progress_xlsx_response}.get(request.GET.get("format"))
+    if export is not None:  # what the table shows: the same filters
         enrollments = cohort_enrollments(cohort=cohort)
         if unit:
             enrollments = enrollments.filter(participant__unit=unit)
-        return cohort_progress_csv_response(
+        return export(
             cohort=cohort,
             enrollments=enrollments,
             keep=(lambda item: _progress_state(item) == state) if state else None,

@@ -12,3 +12,15 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - views stream
         raise NotImplementedError("CSV responses are streamed by the view")
+
+
+class XLSXRenderer(BaseRenderer):
+    """Lets content negotiation pick an Excel workbook (``?format=xlsx``); views build the file."""
+
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - views build it
+        raise NotImplementedError("XLSX responses are built by the view")

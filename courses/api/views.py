@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from courses.enrolment_file import EnrolmentFileInvalid
 from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled
 from courses.models import Cohort, Enrollment, Lesson
-from courses.reports import cohort_progress_csv_response, cohort_progress_payload
+from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
     cohort_enrollments,
     cohort_list,
@@ -32,7 +33,7 @@ from courses.selectors import (
 from courses.services import cohort_create, enrolment_import, lesson_complete
 
 from .permissions import IsOperator, IsParticipant
-from .renderers import CSVRenderer
+from .renderers import CSVRenderer, XLSXRenderer
 from .serializers import (
     CohortProgressSerializer,
     CohortSerializer,
@@ -172,24 +173,41 @@ class MyEnrollmentsView(APIView):
 
 class CohortProgressView(APIView):
     permission_classes = [IsOperator]
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the same as CSV.")],
-        responses={(200, "application/json"): CohortProgressSerializer(many=True), (200, "text/csv"): str},
-    )
     def finalize_response(self, request: Request, response, *args, **kwargs):
-        # Errors (401/403/404) keep DRF's usual JSON shape even when CSV was asked for: the CSV
-        # renderer only streams the table.
+        # Errors (401/403/404) keep DRF's usual JSON shape even when a file was asked for: the CSV
+        # and XLSX renderers only stand for the table the view builds.
         if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
-            if request.accepted_renderer.format == "csv":
+            if request.accepted_renderer.format in ("csv", "xlsx"):
                 request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv", "xlsx"],
+                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
+                "whose NIP and text cells are stored as text.",
+            )
+        ],
+        responses={
+            (200, "application/json"): CohortProgressSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
     def get(self, request: Request, pk: int):
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
         if request.accepted_renderer.format == "csv":
             return cohort_progress_csv_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
+        if request.accepted_renderer.format == "xlsx":
+            return cohort_progress_xlsx_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
         progress = enrollments_progress(cohort_enrollments(cohort=cohort))
         # Plain dicts (same shape as CohortProgressSerializer): nested serializers cost too much at 2,000 rows.
         return Response(cohort_progress_payload(progress))

@@ -19,6 +19,7 @@ from tests.factories import (
     LessonFactory,
     ModuleFactory,
     ParticipantProfileFactory,
+    QuestionFactory,
     QuizFactory,
     UserFactory,
 )
@@ -256,6 +257,48 @@ def test_two_racing_completions_signal_once(course, signals):
     assert LessonCompletion.objects.filter(enrollment=enrollment, lesson=last_lesson).count() == 1
 
 
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_last_lesson_and_the_quiz_pass_racing_complete_the_course_once(course, signals):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course))
+    *first_three, last = modules_of(course)
+    for module in first_three:
+        finish_module(enrollment, module)
+    first_lesson, last_lesson = list(last.lessons.order_by("order"))
+    lesson_complete(enrollment=enrollment, lesson=first_lesson)
+    # Either event alone leaves the module short of the other; together, whichever commits second completes it.
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(action):
+        try:
+            barrier.wait()
+            action()
+        except Exception as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: lesson_complete(enrollment=enrollment, lesson=last_lesson),)),
+        threading.Thread(
+            target=run,
+            args=(lambda: quiz_result_record(enrollment=enrollment, module=last, score_percent=95, passed=True),),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert signals == [enrollment.pk]
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at is not None
+    assert ModuleProgress.objects.get(enrollment=enrollment, module=last).completed_at is not None
+
+
 # --- arithmetic and curriculum edits --------------------------------------------------------------
 
 
@@ -294,6 +337,21 @@ def test_a_new_lesson_does_not_take_back_a_completed_module(enrollment, course):
     LessonFactory(module=first, order=3)
     assert states(enrollment)[:2] == ["completed", "available"]
     assert percent(enrollment) == 30  # the completed module counts whole: 4 of 13
+
+
+def test_a_changed_quiz_does_not_take_back_a_completed_module(enrollment, course):
+    first, *_ = modules_of(course)
+    finish_module(enrollment, first, score=70)
+    before = percent(enrollment)
+    # The curriculum is edited: a harder pass mark and a new question.
+    quiz = first.quiz
+    quiz.pass_mark = 90
+    quiz.save()
+    QuestionFactory(quiz=quiz)
+    assert states(enrollment)[:2] == ["completed", "available"]
+    assert percent(enrollment) == before
+    (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
+    assert progress.modules[0].best_score == 70
 
 
 def test_an_in_progress_module_sees_the_new_lesson(enrollment, course):
@@ -537,6 +595,54 @@ def test_operator_progress_page_has_the_chart_filters_and_export(client, course,
     assert [row[1] for row in read_csv(client.get(url, {"format": "csv", "state": "not_started"}))[1:]] == ["Budi Baru"]
     html = client.get(url, {"unit": "Bappeda", "state": "in_progress"}).content.decode()
     assert 'href="?format=csv&amp;unit=Bappeda&amp;state=in_progress"' in html
+
+
+def read_xlsx(response):
+    from openpyxl import load_workbook
+
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    return [list(row) for row in sheet.iter_rows()]
+
+
+def test_cohort_progress_as_excel_keeps_nip_and_text_as_text(api_client, course, operator):
+    cohort = CohortFactory(course=course)
+    finished = EnrollmentFactory(
+        cohort=cohort,
+        participant=ParticipantProfileFactory(full_name="Ani", nip="198503302010011002", unit='=HYPERLINK("x")'),
+    )
+    EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(full_name="Budi"))
+    finish_module(finished, modules_of(course)[0], score=85)
+    api_client.force_authenticate(operator)
+    response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/progress/", {"format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="progress-')
+    rows = read_xlsx(response)
+    csv_rows = read_csv(api_client.get(f"/api/v1/cohorts/{cohort.pk}/progress/", {"format": "csv"}))
+    assert [c.value for c in rows[0]] == csv_rows[0]  # the same columns as the CSV
+    nip, name, unit, percent, state, score = rows[1][:6]
+    # 18 digits stay text (Excel would round a number), formula-like text stays text, numbers are numbers.
+    assert (nip.value, nip.data_type, nip.number_format) == ("198503302010011002", "s", "@")
+    assert (name.value, unit.value, unit.data_type) == ("Ani", '=HYPERLINK("x")', "s")
+    assert (percent.value, state.value, score.value) == (25, "completed", 85)
+    assert (rows[2][1].value, rows[2][3].value) == ("Budi", 0)
+
+
+def test_cohort_progress_excel_refusals_stay_json(api_client, enrollment):
+    api_client.force_authenticate(enrollment.participant.user)
+    response = api_client.get(f"/api/v1/cohorts/{enrollment.cohort_id}/progress/", {"format": "xlsx"})
+    assert response.status_code == 403 and response["Content-Type"] == "application/json"
+
+
+def test_the_progress_page_exports_its_filtered_table_to_excel(client, course, operator):
+    cohort = CohortFactory(course=course)
+    EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(full_name="Ani", unit="Bappeda"))
+    EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(full_name="Budi", unit="Dinkes"))
+    client.force_login(operator)
+    url = f"/operator/cohorts/{cohort.pk}/progress/"
+    rows = read_xlsx(client.get(url, {"format": "xlsx", "unit": "Dinkes"}))
+    assert [row[1].value for row in rows[1:]] == ["Budi"]
+    assert 'href="?format=xlsx&amp;unit=Dinkes&amp;state="' in client.get(url, {"unit": "Dinkes"}).content.decode()
 
 
 def test_the_csv_streams_a_chunk_of_enrolments_at_a_time(api_client, course, operator, settings, monkeypatch):
