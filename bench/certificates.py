@@ -5,7 +5,7 @@ Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part
   1. render only: PDFs per second for 500 certificates (the floor the service is measured against),
      for plain names (built-in fonts) and for names outside Latin-1 (embedded, subset TrueType);
   2. the issuing service (database, number counter, PDF, storage, SHA-256) for 500 enrolments,
-     as a share of render-only speed (target >= 80%);
+     as a share of render-only speed (target >= 80%), and where its time goes, step by step;
   3. end to end: 1,000 completions (the course_completed signal, whose receiver enqueues the task)
      issued by a real Celery worker (prefork, concurrency 2) through Redis, timed until every PDF
      is stored (target >= 50 certificates/s).
@@ -101,6 +101,35 @@ def through_service(ids: list[int]) -> float:
     return len(ids) / (time.perf_counter() - started)
 
 
+def service_phases(ids: list[int]) -> dict[str, float]:
+    """Where the issuing service's time goes, in ms per certificate (the same steps certificate_issue takes)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from certificates import services
+
+    spent = dict.fromkeys(("reserve (lock, number, row, commit)", "text", "render", "store", "record hash"), 0.0)
+    names = list(spent)
+    for enrollment_id in ids:
+        t0 = time.perf_counter()
+        certificate = services._certificate_reserve(enrollment_id=enrollment_id, reissue=False)
+        t1 = time.perf_counter()
+        content = services.certificate_content(certificate)
+        t2 = time.perf_counter()
+        pdf = render_certificate_pdf(content)
+        t3 = time.perf_counter()
+        stored = certificate.pdf.storage.save(f"certificates/bench/{certificate.code}.pdf", ContentFile(pdf))
+        t4 = time.perf_counter()
+        Certificate.objects.filter(pk=certificate.pk, sha256="").update(
+            pdf=stored, sha256=hashlib.sha256(pdf).hexdigest()
+        )
+        t5 = time.perf_counter()
+        for name, start, end in zip(names, (t0, t1, t2, t3, t4), (t1, t2, t3, t4, t5), strict=True):
+            spent[name] += end - start
+    return {name: 1000 * total / len(ids) for name, total in spent.items()}
+
+
 def end_to_end(ids: list[int]) -> float:
     import redis
 
@@ -153,6 +182,9 @@ if __name__ == "__main__":
     print(
         f"issuing service, 500 wide names:   {service_wide:7.1f} certificates/s = {100 * service_wide / floor_wide:5.1f}% of render only"
     )
+
+    phases = service_phases(completed_enrollments(300, 2000, plain_name))
+    print("issuing service, per certificate: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in phases.items()))
 
     e2e = end_to_end(completed_enrollments(1000, 1000, plain_name))
     print(f"end to end, 1,000 completions, worker prefork concurrency 2 on Redis: {e2e:7.1f} certificates/s")
