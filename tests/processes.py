@@ -81,6 +81,9 @@ def process_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         CELERY_BROKER_URL=BROKER_URL,
         PYTHONUNBUFFERED="1",
+        # The celery script's own folder heads sys.path, not the repository: this makes a test-only
+        # settings module (DJANGO_SETTINGS_MODULE=tests.…) importable in the process.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     env.update(extra)
     # Without it, config.settings stores into the repository's own media/ and every run leaves PDFs there.
@@ -114,6 +117,10 @@ class Process:
             time.sleep(0.1)
         raise TimeoutError(f"'{text}' not seen in {timeout}s:\n{''.join(self.lines[-40:])}")
 
+    def children(self) -> list[int]:
+        """The pids of this process's children (a prefork worker's pool processes), from /proc."""
+        return child_pids(self.proc.pid)
+
     def kill(self) -> None:
         """SIGKILL the whole process group: no clean-up, no message acknowledged."""
         if self.proc.poll() is None:
@@ -138,6 +145,19 @@ def start_worker(log_dir: Path, *, name: str = "w1", concurrency: int = 1, pool:
     worker = Process(args, process_env(**env), log_dir / f"worker-{name}.log")
     worker.wait_for("ready.")
     return worker
+
+
+def child_pids(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (Linux /proc; psutil is not a dependency)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # the command name may hold spaces
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        if fields[0] != "Z" and int(fields[1]) == pid:  # state, then parent pid; zombies are gone
+            found.append(int(stat.parent.name))
+    return sorted(found)
 
 
 def wait_until(predicate, timeout: float = 30, interval: float = 0.2):
