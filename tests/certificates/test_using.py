@@ -4,7 +4,6 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from certificates.api.permissions import VerifyThrottle
 from certificates.codes import code_display
 from certificates.models import Certificate, CertificateArchive
-from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory
 
 from .conftest import complete
 
@@ -41,13 +40,6 @@ def throttle_clock(monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(VerifyThrottle, "timer", staticmethod(clock))
     return clock
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator-cert")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 @pytest.fixture

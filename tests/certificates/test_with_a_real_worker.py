@@ -13,13 +13,12 @@ from django.utils import timezone
 
 from certificates.models import Certificate, IssueJob, NumberCounter
 from certificates.tasks import certificates_sweep_task
-from config.celery import app as celery_app
 from courses.models import Enrollment
 from courses.services import quiz_result_record
 from tests.factories import CohortFactory, EnrollmentFactory
 from tests.poison_worker_settings import CERTIFICATES_MAX_DELIVERIES as POISON_MAX_DELIVERIES
 from tests.poison_worker_settings import POISON_MARKER
-from tests.processes import BROKER_URL, flush_broker, process_storage, start_worker, wait_until
+from tests.processes import BROKER_URL, process_storage, start_worker, tasks_to_redis, use_broker, wait_until
 
 # Unacknowledged messages come back after 3 s (production: an hour), looked for every second.
 FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
@@ -33,27 +32,11 @@ def postgresql_only():
         pytest.skip("integration tests run on PostgreSQL")
 
 
-def use_broker(url: str) -> None:
-    """Point this process's Celery app at ``url``, dropping connections to the previous broker."""
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
 @pytest.fixture
 def real_broker():
     """Publish tasks to Redis instead of running them in-process, as a deployment does."""
-    flush_broker()
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.broker_url
-    conf.task_always_eager = False
-    use_broker(BROKER_URL)
-    yield
-    conf.task_always_eager = saved[0]
-    use_broker(saved[1])
-    flush_broker()
+    with tasks_to_redis():
+        yield
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from courses.models import Enrollment, ParticipantProfile
 from tests.courses.enrolment_files import HEADER, csv_bytes, nip_for, person, xlsx_bytes
-from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
+from tests.factories import CohortFactory, ParticipantProfileFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -25,13 +25,6 @@ User = get_user_model()
 @pytest.fixture
 def cohort():
     return CohortFactory()
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="op")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 @pytest.fixture

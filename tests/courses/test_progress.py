@@ -5,7 +5,6 @@ import io
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 
 from courses.models import Enrollment, LessonCompletion, ModuleProgress
@@ -21,7 +20,6 @@ from tests.factories import (
     ParticipantProfileFactory,
     QuestionFactory,
     QuizFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +221,28 @@ def test_completing_a_lesson_twice_is_idempotent(api_client, enrollment, course)
     assert LessonCompletion.objects.filter(enrollment=enrollment, lesson=lesson).count() == 1
 
 
+def run_concurrently(*actions) -> list[Exception]:
+    """Run each action in its own thread and database connection, all released at once; their errors."""
+    barrier = threading.Barrier(len(actions))
+    errors: list[Exception] = []
+
+    def run(action):
+        try:
+            barrier.wait()
+            action()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_racing_completions_signal_once(course, signals):
@@ -235,24 +255,8 @@ def test_two_racing_completions_signal_once(course, signals):
     first_lesson, last_lesson = list(last.lessons.order_by("order"))
     lesson_complete(enrollment=enrollment, lesson=first_lesson)
     quiz_result_record(enrollment=enrollment, module=last, score_percent=100, passed=True)
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def complete():
-        try:
-            barrier.wait()
-            lesson_complete(enrollment=enrollment, lesson=last_lesson)
-        except Exception as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=complete) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    complete_last = lambda: lesson_complete(enrollment=enrollment, lesson=last_lesson)  # noqa: E731
+    assert run_concurrently(complete_last, complete_last) == []
     assert signals == [enrollment.pk]
     assert LessonCompletion.objects.filter(enrollment=enrollment, lesson=last_lesson).count() == 1
 
@@ -269,29 +273,10 @@ def test_the_last_lesson_and_the_quiz_pass_racing_complete_the_course_once(cours
     first_lesson, last_lesson = list(last.lessons.order_by("order"))
     lesson_complete(enrollment=enrollment, lesson=first_lesson)
     # Either event alone leaves the module short of the other; together, whichever commits second completes it.
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def run(action):
-        try:
-            barrier.wait()
-            action()
-        except Exception as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(lambda: lesson_complete(enrollment=enrollment, lesson=last_lesson),)),
-        threading.Thread(
-            target=run,
-            args=(lambda: quiz_result_record(enrollment=enrollment, module=last, score_percent=95, passed=True),),
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(
+        lambda: lesson_complete(enrollment=enrollment, lesson=last_lesson),
+        lambda: quiz_result_record(enrollment=enrollment, module=last, score_percent=95, passed=True),
+    )
     assert errors == []
     assert signals == [enrollment.pk]
     enrollment.refresh_from_db()
@@ -385,13 +370,6 @@ def test_a_completed_course_stays_completed_after_a_new_module(
 
 
 # --- endpoints and permissions ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator-progress")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 def test_lesson_endpoint_returns_html_and_refuses_locked_modules(api_client, enrollment, course):

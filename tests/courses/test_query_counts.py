@@ -1,7 +1,6 @@
 """List endpoints cost a fixed number of SQL queries, whatever the number of rows they return."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from courses.services import lesson_complete, quiz_result_record
 from tests.factories import (
@@ -12,18 +11,10 @@ from tests.factories import (
     ModuleFactory,
     ParticipantProfileFactory,
     QuizFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
 SMALL, LARGE = 2, 20
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator-queries")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 @pytest.fixture
