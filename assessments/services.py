@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.curriculum import CurriculumError, CurriculumReport, read_yaml, require
 from courses.models import Enrollment, Module
 from courses.selectors import module_access
-from courses.services import quiz_result_record, sync_children, sync_fields
+from courses.services import quiz_result_record, sync_children, sync_delete_missing, sync_fields
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
 from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, QuestionKind, Quiz
@@ -117,10 +117,7 @@ def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz |
         create=lambda **values: Question.objects.create(quiz=quiz, **values),
         report=report,
     )
-    removed = [existing_questions[key].pk for key in set(existing_questions) - set(saved)]
-    if removed:
-        Question.objects.filter(pk__in=removed).delete()
-        report.record("question", "deleted", len(removed))
+    sync_delete_missing(kind="question", existing=existing_questions, kept=saved, report=report)
 
     for question_values, choices in questions:
         question = saved[question_values["key"]]
@@ -132,10 +129,7 @@ def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz |
             create=lambda question=question, **values: Choice.objects.create(question=question, **values),
             report=report,
         )
-        gone = [existing_choices[key].pk for key in set(existing_choices) - set(kept)]
-        if gone:
-            Choice.objects.filter(pk__in=gone).delete()
-            report.record("choice", "deleted", len(gone))
+        sync_delete_missing(kind="choice", existing=existing_choices, kept=kept, report=report)
     return quiz
 
 

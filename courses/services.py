@@ -75,6 +75,26 @@ def sync_children(
     return result
 
 
+def sync_delete_missing(
+    *,
+    kind: str,
+    existing: dict[str, models.Model],
+    kept: dict[str, models.Model],
+    report: CurriculumReport,
+    before: Any = None,
+) -> list[int]:
+    """Delete the rows of ``existing`` the files no longer name (not in ``kept``); return their ids.
+
+    ``before()`` runs first when something is to be deleted (e.g. to take locks in a safe order)."""
+    removed = [row.pk for key, row in existing.items() if key not in kept]
+    if removed:
+        if before is not None:
+            before()
+        type(next(iter(existing.values()))).objects.filter(pk__in=removed).delete()
+        report.record(kind, "deleted", len(removed))
+    return removed
+
+
 def _unique_keys(items: list[dict[str, Any]], where: Path, kind: str) -> None:
     keys = [item["key"] for item in items]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
@@ -171,13 +191,15 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
             create=lambda module=module, **values: Lesson.objects.create(module=module, **values),
             report=report,
         )
-        removed = [existing_lessons[key].pk for key in set(existing_lessons) - set(kept)]
-        if removed:
-            # Lock before deleting, in the order lesson_complete takes its locks (enrolment, then
-            # the lesson row), so a participant completing a lesson right now cannot deadlock us.
-            waiting.append((module, _enrollments_lock_unfinished(module=module)))
-            Lesson.objects.filter(pk__in=removed).delete()
-            report.record("lesson", "deleted", len(removed))
+        # Lock before deleting, in the order lesson_complete takes its locks (enrolment, then
+        # the lesson row), so a participant completing a lesson right now cannot deadlock us.
+        sync_delete_missing(
+            kind="lesson",
+            existing=existing_lessons,
+            kept=kept,
+            report=report,
+            before=lambda module=module: waiting.append((module, _enrollments_lock_unfinished(module=module))),
+        )
         curriculum_module_loaded.send(sender=Module, module=module, source_dir=module_dir, report=report)
     # After the receivers ran, so a quiz the files added to such a module is required as well.
     for module, enrollment_ids in waiting:
