@@ -11,7 +11,7 @@ from .services import allowance_grant
 
 class QuestionInline(admin.StackedInline):
     model = Question
-    fields = ("order", "key", "kind", "text", "explanation")
+    fields = ("order", "key", "kind", "text", "explanation", "lesson")
     ordering = ("order",)
     extra = 0
     show_change_link = True

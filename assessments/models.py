@@ -6,13 +6,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Enrollment, Module
+from courses.models import Enrollment, Lesson, Module
 
 
 class QuestionKind(models.TextChoices):
     SINGLE = "single", _("Single choice")
     MULTIPLE = "multiple", _("Multiple choice")
     TRUE_FALSE = "true_false", _("True / false")
+
+
+class ReviewPolicy(models.TextChoices):
+    """When the full review (answers, right or wrong, explanations) of a graded attempt may open.
+
+    Never earlier than the platform's rule: not while attempts remain and the quiz is not passed.
+    ``allow_review`` False closes it for good, so there is no "never" here to disagree with it.
+    """
+
+    AFTER_FINAL = "after_final", _("Once the quiz is passed or the last attempt is used")
+    AFTER_PASS = "after_pass", _("Only once the quiz is passed")
 
 
 class Quiz(models.Model):
@@ -26,7 +37,16 @@ class Quiz(models.Model):
     shuffle_questions = models.BooleanField(_("shuffle questions"), default=False)
     shuffle_choices = models.BooleanField(_("shuffle choices"), default=False)
     allow_review = models.BooleanField(
-        _("allow review"), default=True, help_text=_("Show correctness and explanations after submitting.")
+        _("allow review"),
+        default=True,
+        help_text=_("Whether correctness and explanations may be shown at all (when is set by the review setting)."),
+    )
+    review = models.CharField(
+        _("full review"),
+        max_length=12,
+        choices=ReviewPolicy.choices,
+        default=ReviewPolicy.AFTER_FINAL,
+        help_text=_("Until then a failed attempt shows its score and the lessons to revisit."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -36,6 +56,7 @@ class Quiz(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pass_mark__gte=0, pass_mark__lte=100), name="quiz_pass_mark_0_100"),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="quiz_max_attempts_positive"),
+            models.CheckConstraint(condition=Q(review__in=ReviewPolicy.values), name="quiz_review_valid"),
             models.CheckConstraint(
                 condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gte=1),
                 name="quiz_time_limit_positive",
@@ -52,7 +73,17 @@ class Question(models.Model):
     order = models.PositiveSmallIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=12, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
     text = models.TextField(_("question"))
-    explanation = models.TextField(_("explanation"), help_text=_("Shown after answering."))
+    explanation = models.TextField(_("explanation"), help_text=_("Shown in the full review."))
+    # What a participant who got this question wrong is pointed to while the answers stay closed.
+    lesson = models.ForeignKey(
+        Lesson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lesson"),
+        help_text=_("The lesson of the same module to revisit when this question is answered wrong."),
+    )
 
     class Meta:
         ordering = ["quiz", "order", "id"]

@@ -2,17 +2,18 @@
 
 import datetime
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from courses.models import Enrollment
+from courses.models import Enrollment, Lesson
 
 from .conf import assessments_setting
-from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, Quiz
+from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, Quiz, ReviewPolicy
 
 
 def _quiz_page_url(quiz_id: int) -> str:
@@ -119,17 +120,120 @@ def attempt_answers(*, attempt: Attempt) -> list[dict[str, Any]]:
     return [{"question": qid, "choices": list(saved[qid])} for qid in attempt.question_order if qid in saved]
 
 
+@dataclass(frozen=True)
+class QuizStanding:
+    """Where an enrolment stands at a quiz: attempts it may still start, one open now, the quiz passed."""
+
+    attempts_left: int
+    attempt_open: bool
+    passed: bool
+
+
+def quiz_standing(*, enrollment_id: int, quiz: Quiz) -> QuizStanding:
+    """The enrolment's standing at ``quiz``, extra attempts granted included (one query)."""
+    attempts = Attempt.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk"))
+    used = attempts.order_by().values("quiz_id").annotate(n=Count("pk")).values("n")
+    extra = AttemptAllowance.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk")).values("extra")[:1]
+    row = (
+        Quiz.objects.filter(pk=quiz.pk)
+        .annotate(
+            used=Coalesce(Subquery(used), 0),
+            extra=Coalesce(Subquery(extra), 0),
+            open=Exists(attempts.filter(status=AttemptStatus.IN_PROGRESS)),
+            passed=Exists(attempts.filter(passed=True)),
+        )
+        .values_list("max_attempts", "used", "extra", "open", "passed")
+        .first()
+    )
+    if row is None:
+        return QuizStanding(attempts_left=0, attempt_open=False, passed=False)
+    max_attempts, used_count, extra_count, attempt_open, passed = row
+    return QuizStanding(
+        attempts_left=max(0, max_attempts + extra_count - used_count), attempt_open=attempt_open, passed=passed
+    )
+
+
+class ReviewMode(StrEnum):
+    """What the owner of an attempt may see of its answers."""
+
+    NONE = "none"  # still open, or passed at a quiz that never shows its answers: the score only
+    REVISIT = "revisit"  # failed while the full review is closed: the score and the lessons to revisit
+    FULL = "full"  # each question right or wrong, with its explanation
+
+
+def review_mode(*, attempt: Attempt, standing: QuizStanding) -> ReviewMode:
+    """The review rule: no answer key while the participant can still try again without having passed.
+
+    The full review opens once the quiz is passed (any attempt of the enrolment) or, under the
+    default ``after_final`` setting, once no attempt is left to start and none is open — an extra
+    attempt granted later closes it again until that attempt is used as well, or the key would
+    help with it. A timed-out attempt counts as a failed one. ``allow_review`` False keeps it shut.
+    """
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return ReviewMode.NONE
+    quiz = attempt.quiz
+    last_used = standing.attempts_left == 0 and not standing.attempt_open
+    if quiz.allow_review and (standing.passed or (quiz.review == ReviewPolicy.AFTER_FINAL and last_used)):
+        return ReviewMode.FULL
+    return ReviewMode.NONE if attempt.passed else ReviewMode.REVISIT
+
+
+def attempt_review_mode(*, attempt: Attempt) -> ReviewMode:
+    """``review_mode`` of ``attempt`` for its enrolment as it stands now (one query; none while open)."""
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return ReviewMode.NONE
+    return review_mode(attempt=attempt, standing=quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz))
+
+
+def _revisit_lessons(*, attempt: Attempt, questions: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lessons tied to the questions answered wrong, once each, in course order (at most one query).
+
+    A wrong question tied to no lesson points to every lesson of the quiz's module: the participant
+    failed and is owed somewhere to start, and the module is what the quiz covers.
+    """
+    found: dict[int, tuple[int, int, int, str]] = {}
+    untagged = False
+    for qid in attempt.question_order:
+        question = questions.get(qid)
+        if question is None or attempt.results.get(str(qid)) is not False:
+            continue
+        if question["lesson_id"] is None:
+            untagged = True
+        else:
+            found[question["lesson_id"]] = (
+                question["lesson__module__order"],
+                question["lesson__order"],
+                question["lesson_id"],
+                question["lesson__title"],
+            )
+    if untagged:
+        rows = (
+            Lesson.objects.filter(module_id=attempt.quiz.module_id)
+            .order_by()
+            .values_list("module__order", "order", "pk", "title")
+        )
+        for module_order, order, pk, title in rows:
+            found[pk] = (module_order, order, pk, title)
+    return [{"id": pk, "title": title} for _, _, pk, title in sorted(found.values())]
+
+
 def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
-    """Everything the attempt's owner may see of it (four queries whatever the quiz size).
+    """Everything the attempt's owner may see of it (five queries whatever the quiz size, six at most).
 
     While the attempt is open: its questions and choices in the attempt's own order, and the saved
     answers — nothing that tells a correct choice from a wrong one. Once graded: also the score, and
-    when the quiz allows review, each question's correctness and explanation.
+    by ``review_mode`` either the lessons to revisit (``revisit_lessons``) or each question's
+    correctness and explanation (``review``), never both.
     """
     quiz = attempt.quiz
     graded = attempt.status != AttemptStatus.IN_PROGRESS
-    review = graded and quiz.allow_review
-    question_fields = ["id", "text", "kind"] + (["explanation"] if review else [])
+    standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=quiz)
+    mode = review_mode(attempt=attempt, standing=standing)
+    question_fields = ["id", "text", "kind"]
+    if mode == ReviewMode.FULL:
+        question_fields.append("explanation")
+    elif mode == ReviewMode.REVISIT:
+        question_fields += ["lesson_id", "lesson__title", "lesson__order", "lesson__module__order"]
     questions = {q["id"]: q for q in Question.objects.filter(pk__in=attempt.question_order).values(*question_fields)}
     choices = {
         c["id"]: c for c in Choice.objects.filter(question_id__in=list(questions)).order_by().values("id", "text")
@@ -159,6 +263,7 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
             "pass_mark": quiz.pass_mark,
             "time_limit_minutes": quiz.time_limit_minutes,
             "allow_review": quiz.allow_review,
+            "review": quiz.review,
         },
         "number": attempt.number,
         "status": attempt.status,
@@ -169,7 +274,8 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
         "answers": attempt_answers(attempt=attempt),
         "score_percent": attempt.score_percent if graded else None,
         "passed": attempt.passed if graded else None,
-        "attempts_left": attempts_left(enrollment_id=attempt.enrollment_id, quiz=quiz),
+        "attempts_left": standing.attempts_left,
+        "review_mode": mode,
         "review": (
             [
                 {
@@ -179,8 +285,11 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
                 }
                 for q in payload_questions
             ]
-            if review
+            if mode == ReviewMode.FULL
             else None
+        ),
+        "revisit_lessons": (
+            _revisit_lessons(attempt=attempt, questions=questions) if mode == ReviewMode.REVISIT else None
         ),
     }
 

@@ -14,12 +14,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.curriculum import CurriculumError, CurriculumReport, read_yaml, require
-from courses.models import Enrollment, Module
+from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
 from courses.services import quiz_result_record, sync_children, sync_delete_missing, sync_fields
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
-from .models import Answer, Attempt, AttemptAllowance, AttemptStatus, Choice, Question, QuestionKind, Quiz
+from .models import (
+    Answer,
+    Attempt,
+    AttemptAllowance,
+    AttemptStatus,
+    Choice,
+    Question,
+    QuestionKind,
+    Quiz,
+    ReviewPolicy,
+)
 from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry
 
 logger = logging.getLogger(__name__)
@@ -31,6 +41,7 @@ QUIZ_FIELDS = (
     "shuffle_questions",
     "shuffle_choices",
     "allow_review",
+    "review",
 )
 
 
@@ -47,7 +58,7 @@ def _check_choices(kind: str, choices: list[dict[str, Any]], where: str) -> None
 def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
     data = read_yaml(path)
     quiz = {"title": require(data, "title", path)}
-    defaults = {"pass_mark": 70, "max_attempts": 3, "time_limit_minutes": None}
+    defaults = {"pass_mark": 70, "max_attempts": 3, "time_limit_minutes": None, "review": ReviewPolicy.AFTER_FINAL}
     for name in QUIZ_FIELDS:
         quiz[name] = data.get(name, defaults.get(name, False))
     if not (isinstance(quiz["pass_mark"], int) and 0 <= quiz["pass_mark"] <= 100):
@@ -57,6 +68,8 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
     limit = quiz["time_limit_minutes"]
     if limit is not None and not (isinstance(limit, int) and limit >= 1):
         raise CurriculumError(f"{path}: time_limit_minutes must be empty or a whole number of at least 1")
+    if quiz["review"] not in ReviewPolicy.values:
+        raise CurriculumError(f"{path}: review must be one of {', '.join(ReviewPolicy.values)}")
 
     questions = []
     for order, item in enumerate(require(data, "questions", path, list), start=1):
@@ -72,6 +85,8 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
             "kind": kind,
             "text": require(item, "text", path),
             "explanation": require(item, "explanation", path),
+            # A lesson key for now; quiz_sync resolves it against the module's lessons.
+            "lesson": item.get("lesson"),
         }
         choices = [
             {
@@ -91,17 +106,36 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
     return quiz, questions
 
 
+def _resolve_lessons(*, module: Module, path: Path, questions: list[dict[str, Any]]) -> None:
+    """Replace each question's ``lesson`` key by ``lesson_id``: a lesson of ``module``, or None (one query)."""
+    lessons = dict(Lesson.objects.filter(module=module).order_by("order", "id").values_list("key", "pk"))
+    for question in questions:
+        key = question.pop("lesson")
+        if key is None:
+            question["lesson_id"] = None
+        elif isinstance(key, str) and key in lessons:
+            question["lesson_id"] = lessons[key]
+        else:
+            raise CurriculumError(
+                f"{path} question {question['order']} ('{question['key']}'): lesson '{key}' is not a lesson of "
+                f"module '{module.key}' (its lessons: {', '.join(lessons) or 'none'})"
+            )
+
+
 @transaction.atomic
 def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz | None:
     """Create or update ``module``'s quiz from ``path`` (quiz.yaml), matching by stable keys.
 
     Side effects: writes the quiz, its questions and choices; deletes questions and choices
     that are no longer in the file. Idempotent: unchanged files write nothing. A module
-    folder without quiz.yaml leaves any existing quiz as it is. Raises ``CurriculumError``.
+    folder without quiz.yaml leaves any existing quiz as it is. A question's optional
+    ``lesson`` names a lesson of the same module (loaded before this runs). Raises
+    ``CurriculumError``.
     """
     if not path.exists():
         return None
     quiz_values, questions = _parse_quiz(path)
+    _resolve_lessons(module=module, path=path, questions=[question for question, _ in questions])
     quiz = Quiz.objects.filter(module=module).first()
     if quiz is None:
         quiz = Quiz.objects.create(module=module, **quiz_values)

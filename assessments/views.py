@@ -14,7 +14,14 @@ from courses.selectors import module_access
 
 from .errors import AlreadySubmitted, AssessmentsError, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
-from .selectors import attempt_detail, attempt_for_user, attempt_is_past_deadline, quiz_get, quiz_overview
+from .selectors import (
+    ReviewMode,
+    attempt_detail,
+    attempt_for_user,
+    attempt_is_past_deadline,
+    quiz_get,
+    quiz_overview,
+)
 from .services import answers_save, attempt_expire, attempt_start, attempt_submit
 
 
@@ -136,7 +143,7 @@ def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
-    """The score, pass or fail, attempts left and — when the quiz allows it — the review."""
+    """The score, pass or fail, attempts left and, as ``review_mode`` allows, the lessons to revisit or the review."""
     attempt = attempt_for_user(user=request.user, attempt_id=pk)
     if attempt is None:
         raise Http404
@@ -146,17 +153,20 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("assessments:attempt", pk=attempt.pk)
         attempt = attempt_for_user(user=request.user, attempt_id=pk)
     detail = attempt_detail(attempt=attempt)
-    saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
-    review = {item["question"]: item for item in detail["review"] or []}
-    questions = [
-        {
-            "number": number,
-            "text": question["text"],
-            "chosen": [c["text"] for c in question["choices"] if c["id"] in saved.get(question["id"], ())],
-            "review": review.get(question["id"]),
-        }
-        for number, question in enumerate(detail["questions"], start=1)
-    ]
+    questions = []
+    if detail["review_mode"] == ReviewMode.FULL:
+        # Only the full review lists the questions: in the other modes the page names no answer at all.
+        saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
+        review = {item["question"]: item for item in detail["review"]}
+        questions = [
+            {
+                "number": number,
+                "text": question["text"],
+                "chosen": [c["text"] for c in question["choices"] if c["id"] in saved.get(question["id"], ())],
+                "review": review.get(question["id"]),
+            }
+            for number, question in enumerate(detail["questions"], start=1)
+        ]
     return render(
         request,
         "assessments/attempt_result.html",

@@ -2,6 +2,9 @@
 
 from rest_framework import serializers
 
+from assessments.models import ReviewPolicy
+from assessments.selectors import ReviewMode
+
 
 class AssessmentErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -44,7 +47,17 @@ class AttemptQuizSerializer(serializers.Serializer):
     title = serializers.CharField()
     pass_mark = serializers.IntegerField()
     time_limit_minutes = serializers.IntegerField(allow_null=True)
-    allow_review = serializers.BooleanField()
+    allow_review = serializers.BooleanField(help_text="False: the full review never opens for this quiz.")
+    review = serializers.ChoiceField(
+        choices=ReviewPolicy.values,
+        help_text="When the full review of a failed attempt opens: `after_final` once the quiz is passed or the "
+        "last attempt (extra attempts granted included) is used; `after_pass` only once the quiz is passed.",
+    )
+
+
+class RevisitLessonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
 
 
 class ReviewItemSerializer(serializers.Serializer):
@@ -54,7 +67,7 @@ class ReviewItemSerializer(serializers.Serializer):
 
 
 class AttemptSerializer(serializers.Serializer):
-    """An attempt as its owner sees it; ``review`` is null until graded, and always when review is off."""
+    """An attempt as its owner sees it; what it shows of the answers follows ``review_mode``."""
 
     id = serializers.IntegerField()
     quiz = AttemptQuizSerializer()
@@ -68,7 +81,19 @@ class AttemptSerializer(serializers.Serializer):
     score_percent = serializers.IntegerField(allow_null=True)
     passed = serializers.BooleanField(allow_null=True)
     attempts_left = serializers.IntegerField()
-    review = ReviewItemSerializer(many=True, allow_null=True)
+    review_mode = serializers.ChoiceField(
+        choices=[mode.value for mode in ReviewMode],
+        help_text="`none`: open, or passed at a quiz that shows no answers (score only). `revisit`: failed while "
+        "attempts remain (or the quiz shows answers only after a pass or never): `revisit_lessons`, no per-question "
+        "result. `full`: `review`, each question right or wrong with its explanation.",
+    )
+    review = ReviewItemSerializer(many=True, allow_null=True, help_text="Only in `full` mode; otherwise null.")
+    revisit_lessons = RevisitLessonSerializer(
+        many=True,
+        allow_null=True,
+        help_text="Only in `revisit` mode: the lessons of the questions answered wrong, once each, in course "
+        "order; otherwise null.",
+    )
 
 
 class SavedAnswersSerializer(serializers.Serializer):
@@ -98,6 +123,7 @@ class KeyQuestionSerializer(serializers.Serializer):
     text = serializers.CharField()
     kind = serializers.CharField()
     explanation = serializers.CharField()
+    lesson = serializers.IntegerField(source="lesson_id", allow_null=True)
     choices = KeyChoiceSerializer(many=True, source="choices.all")
 
 
@@ -110,4 +136,5 @@ class QuizWithKeySerializer(serializers.Serializer):
     shuffle_questions = serializers.BooleanField()
     shuffle_choices = serializers.BooleanField()
     allow_review = serializers.BooleanField()
+    review = serializers.ChoiceField(choices=ReviewPolicy.values)
     questions = KeyQuestionSerializer(many=True, source="questions.all")

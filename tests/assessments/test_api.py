@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from assessments.models import Answer, Attempt, AttemptStatus
+from assessments.models import Answer, Attempt, AttemptStatus, Quiz
 from courses.models import ModuleProgress
 from tests.factories import EnrollmentFactory, ModuleFactory, ParticipantProfileFactory
 
@@ -38,6 +38,7 @@ def test_start_returns_201_with_the_contract_shape(participant_client, quiz):
     assert body["status"] == "in_progress" and body["number"] == 1
     assert body["attempts_left"] == 2
     assert body["answers"] == [] and body["review"] is None
+    assert (body["review_mode"], body["revisit_lessons"]) == ("none", None)
     assert body["score_percent"] is None and body["passed"] is None
     assert [q["id"] for q in body["questions"]] == attempt.question_order
     kinds = [q["kind"] for q in body["questions"]]
@@ -283,7 +284,7 @@ def test_submit_with_a_foreign_choice_is_400_and_writes_nothing(participant_clie
 # --- Reading an attempt ---------------------------------------------------------------------------------
 
 
-def test_attempt_after_submit_shows_score_and_review(participant_client, quiz):
+def test_a_failed_attempt_with_attempts_left_shows_the_score_and_no_review(participant_client, quiz):
     body = start(participant_client, quiz)
     answers = right_answers(quiz, wrong=2)
     participant_client.post(f"/api/v1/attempts/{body['id']}/submit/", {"answers": answers}, format="json")
@@ -295,11 +296,23 @@ def test_attempt_after_submit_shows_score_and_review(participant_client, quiz):
         2,
     )
     assert detail["submitted_at"] is not None
+    # The fixture's module has no lessons: nothing to point to, and still no answer key.
+    assert (detail["review_mode"], detail["review"], detail["revisit_lessons"]) == ("revisit", None, [])
+    assert detail["answers"] == answers  # not shuffled: the authored order, which is also id order here
+
+
+def test_the_last_attempt_used_shows_score_and_full_review(participant_client, quiz):
+    Quiz.objects.filter(pk=quiz.pk).update(max_attempts=1)
+    body = start(participant_client, quiz)
+    answers = right_answers(quiz, wrong=2)
+    participant_client.post(f"/api/v1/attempts/{body['id']}/submit/", {"answers": answers}, format="json")
+    detail = participant_client.get(f"/api/v1/attempts/{body['id']}/").json()
+    assert (detail["score_percent"], detail["passed"], detail["attempts_left"]) == (67, False, 0)
     wrong_ids = {a["question"] for a in answers[:2]}
+    assert (detail["review_mode"], detail["revisit_lessons"]) == ("full", None)
     assert detail["review"] == [
         {"question": q["id"], "correct": q["id"] not in wrong_ids, "explanation": "Because."} for q in body["questions"]
     ]
-    assert detail["answers"] == answers  # not shuffled: the authored order, which is also id order here
 
 
 def test_no_review_when_the_quiz_does_not_allow_it(participant_client, participant):
