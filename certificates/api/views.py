@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,9 +23,11 @@ from certificates.selectors import (
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
 from courses.api.permissions import IsOperator, IsParticipant
+from courses.api.renderers import FileRenderersMixin
 from courses.models import Cohort
 
 from .permissions import VerifyThrottle
+from .renderers import PDFRenderer
 from .serializers import (
     ArchiveSerializer,
     MyCertificateSerializer,
@@ -60,9 +63,12 @@ class MyCertificatesView(APIView):
         return Response(MyCertificateSerializer(certificates, many=True, context={"request": request}).data)
 
 
-class CertificatePdfView(APIView):
+class CertificatePdfView(FileRenderersMixin, APIView):
     # Not IsAuthenticated: a 401 would tell the anonymous apart; the contract gives every outsider 404.
     permission_classes = [AllowAny]
+    # JSON first: */* and no Accept header pick it, and the view streams the PDF whichever was picked.
+    # PDFRenderer only lets `Accept: application/pdf` through; 404 and 409 bodies stay JSON.
+    renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
         description="The certificate's PDF, for its holder and operators; anyone else (also anonymous) gets 404.",
@@ -70,7 +76,7 @@ class CertificatePdfView(APIView):
             (200, "application/pdf"): bytes,
             404: None,
             # Raw schema: the PDF is still being rendered right after issuing (`pdf_pending`); retry shortly.
-            409: {
+            (409, "application/json"): {
                 "type": "object",
                 "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["pdf_pending"]}},
                 "required": ["detail", "code"],

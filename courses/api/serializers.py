@@ -1,9 +1,21 @@
 """Serializers of the courses API (contract shapes in API.md)."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from courses.models import Course
+
+
+class NullSafeSlugRelatedField(serializers.SlugRelatedField):
+    """DRF's SlugRelatedField, refusing a NUL before its lookup (which PostgreSQL fails with DataError).
+
+    CharField refuses NUL with ProhibitNullCharactersValidator; a related field has no such validator,
+    and field validators run only after the lookup, so the check comes first here."""
+
+    def to_internal_value(self, data):
+        ProhibitNullCharactersValidator()(str(data))
+        return super().to_internal_value(data)
 
 
 class CourseListSerializer(serializers.Serializer):
@@ -47,7 +59,7 @@ class CourseDetailSerializer(serializers.Serializer):
 class CohortSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=150)
-    course = serializers.SlugRelatedField(slug_field="slug", queryset=Course.objects.all())
+    course = NullSafeSlugRelatedField(slug_field="slug", queryset=Course.objects.all())
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     participants_count = serializers.IntegerField(read_only=True, default=0)

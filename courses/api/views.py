@@ -33,7 +33,7 @@ from courses.selectors import (
 from courses.services import cohort_create, enrolment_import, lesson_complete
 
 from .permissions import IsOperator, IsParticipant
-from .renderers import CSVRenderer, XLSXRenderer
+from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
 from .serializers import (
     CohortProgressSerializer,
     CohortSerializer,
@@ -171,17 +171,10 @@ class MyEnrollmentsView(APIView):
         return Response(EnrollmentProgressSerializer(progress, many=True).data)
 
 
-class CohortProgressView(APIView):
+class CohortProgressView(FileRenderersMixin, APIView):
     permission_classes = [IsOperator]
+    # The CSV and XLSX renderers only stand for the table the view builds; errors and OPTIONS stay JSON.
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
-
-    def finalize_response(self, request: Request, response, *args, **kwargs):
-        # Errors (401/403/404) keep DRF's usual JSON shape even when a file was asked for: the CSV
-        # and XLSX renderers only stand for the table the view builds.
-        if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
-            if request.accepted_renderer.format in ("csv", "xlsx"):
-                request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         parameters=[
@@ -197,9 +190,9 @@ class CohortProgressView(APIView):
             (200, "application/json"): CohortProgressSerializer(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
             (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
+            (401, "application/json"): ErrorSerializer,
+            (403, "application/json"): ErrorSerializer,
+            (404, "application/json"): ErrorSerializer,
         },
     )
     def get(self, request: Request, pk: int):

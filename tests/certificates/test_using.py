@@ -92,6 +92,35 @@ def test_pdf_download_permissions(api_client, certificate, operator, who, expect
         assert (response.status_code, response.json()) == (unknown.status_code, unknown.json())
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/pdf", "*/*", None, "application/pdf, application/json;q=0.5", BROWSER_ACCEPT]
+)
+def test_pdf_download_honours_the_accept_header(api_client, certificate, accept):
+    api_client.force_authenticate(certificate.enrollment.participant.user)
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = api_client.get(f"/api/v1/certificates/{code_of(certificate)}/pdf/", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == certificate.pdf.read()
+
+
+def test_pdf_refusals_stay_json_when_a_pdf_is_asked_for(api_client, certificate):
+    response = api_client.get("/api/v1/certificates/0000-0000-0000/pdf/", HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail"}
+    Certificate.objects.filter(pk=certificate.pk).update(sha256="")
+    api_client.force_authenticate(certificate.enrollment.participant.user)
+    pending = api_client.get(
+        f"/api/v1/certificates/{code_of(certificate)}/pdf/", HTTP_ACCEPT="application/pdf", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert (pending.status_code, pending["Content-Type"]) == (409, "application/json")
+    assert pending.json() == {"detail": "The PDF is being prepared; try again in a few seconds.", "code": "pdf_pending"}
+
+
 def test_pdf_download_while_the_pdf_is_pending_is_409(api_client, certificate):
     Certificate.objects.filter(pk=certificate.pk).update(sha256="")
     api_client.force_authenticate(certificate.enrollment.participant.user)

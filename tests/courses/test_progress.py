@@ -442,6 +442,25 @@ def test_cohort_progress_refusals_stay_json_when_csv_is_asked_for(
     assert set(response.json()) == {"detail"}
 
 
+@pytest.mark.parametrize(
+    "ask_file", [{"QUERY_STRING": "format=csv"}, {"QUERY_STRING": "format=xlsx"}, {"HTTP_ACCEPT": "text/csv"}]
+)
+def test_cohort_progress_options_answer_json_metadata_when_a_file_is_asked_for(
+    api_client, enrollment, operator, ask_file
+):
+    api_client.force_authenticate(operator)
+    plain = api_client.options(f"/api/v1/cohorts/{enrollment.cohort_id}/progress/")
+    response = api_client.options(f"/api/v1/cohorts/{enrollment.cohort_id}/progress/", **ask_file)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == plain.json()
+    assert response.json()["renders"] == [
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+
+
 def test_me_enrollments_has_the_contract_shape(api_client, enrollment, course):
     first = modules_of(course)[0]
     finish_module(enrollment, first, score=85)

@@ -101,14 +101,18 @@ class SiteCheck:
     """Checks each page a journey visits, in Indonesian and English, and screenshots it.
 
     For every page: its ``<html lang>`` is the language asked for; its visible text holds no phrase of the
-    other language's catalogue and no raw template syntax; at 375 px the document does not scroll sideways
+    other language's catalogue and no raw template syntax; the Content-Security-Policy has blocked nothing
+    so far (``new_page`` records what Chromium's console reports); at 375 px the document does not scroll sideways
     (tables may scroll inside their ``.table-wrap``). Controls lower than 40 px are noted, not failed.
     """
 
-    def __init__(self, *, journey: str, base_url: str, phrases: dict[str, set[str]]):
+    def __init__(
+        self, *, journey: str, base_url: str, phrases: dict[str, set[str]], csp_violations: list[str] | None = None
+    ):
         self.journey = journey
         self.base_url = base_url
         self.phrases = phrases
+        self.csp_violations = csp_violations if csp_violations is not None else []
         self.checked: list[str] = []
         self.notes: list[str] = []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -144,6 +148,7 @@ class SiteCheck:
         assert not leaked, f"{where}: text of the other language shows: {leaked}"
         raw = [token for token in ("{{", "{%", "%(", "}}") if token in text]
         assert not raw, f"{where}: raw template syntax in the page: {raw}"
+        assert_no_csp_violation(self.csp_violations, where)
 
         viewport = page.viewport_size
         if viewport["width"] != PHONE["width"]:
@@ -210,18 +215,38 @@ def browser(monkeypatch):
         connections.close_all()
 
 
+CSP_VIOLATION = "Content Security Policy"
+
+
 @pytest.fixture
-def new_page(browser, live_server, request):
-    """Opens a page in a fresh context (its own cookies) on the live server; Indonesian like the users."""
+def csp_violations() -> list[str]:
+    """What Chromium's console reported as blocked by the Content-Security-Policy, in any page of the test."""
+    return []
+
+
+def assert_no_csp_violation(violations: list[str], where: str) -> None:
+    assert not violations, f"{where}: the Content-Security-Policy blocked something: {violations}"
+
+
+@pytest.fixture
+def new_page(browser, live_server, request, csp_violations):
+    """Opens a page in a fresh context (its own cookies) on the live server; Indonesian like the users.
+
+    Any Content-Security-Policy violation Chromium reports in the console fails the test."""
     contexts = []
     for stale in SCREENSHOTS.glob(f"FAILED-{request.node.name}-*.png"):
         stale.unlink()
+
+    def record(message) -> None:
+        if CSP_VIOLATION in message.text:
+            csp_violations.append(f"{message.location.get('url', '?')}: {message.text}")
 
     def open_page(viewport: dict = PHONE):
         context = browser.new_context(
             base_url=live_server.url, viewport=viewport, locale="id-ID", accept_downloads=True
         )
         context.set_default_timeout(15_000)
+        context.on("console", record)
         contexts.append(context)
         return context.new_page()
 
@@ -233,12 +258,15 @@ def new_page(browser, live_server, request):
             for number, page in enumerate(context.pages):
                 page.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{index}-{number}.png"))
         context.close()
+    assert_no_csp_violation(csp_violations, request.node.name)
 
 
 @pytest.fixture
-def site_check(live_server, catalogue_phrases, request):
+def site_check(live_server, catalogue_phrases, request, csp_violations):
     journey = request.node.name.removeprefix("test_").split("_")[0]
-    check = SiteCheck(journey=journey, base_url=live_server.url, phrases=catalogue_phrases)
+    check = SiteCheck(
+        journey=journey, base_url=live_server.url, phrases=catalogue_phrases, csp_violations=csp_violations
+    )
     yield check
     check.write_report()
 

@@ -3,8 +3,6 @@ started with docker-compose.yml's own commands against PostgreSQL and Redis, dri
 cohort of 50 participants until all 50 certificates verify."""
 
 import io
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -15,7 +13,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from tests.courses.enrolment_files import csv_bytes, person
-from tests.processes import ROOT, flush_broker, free_port, process_env, start_compose_service, wait_until
+from tests.processes import flush_broker, free_port, start_compose_service, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -42,11 +40,8 @@ def stack(tmp_path):
         # in tests/certificates/test_using.py.
         "VERIFY_RATE_LIMIT": "1000/minute",
     }
-    # The image runs collectstatic at build time (Dockerfile); do the same before starting the web process.
-
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=process_env(**env), check=True
-    )
+    # The web command collects the static files (into this test's STATIC_ROOT) before it migrates and
+    # starts gunicorn, which refuses to start without them.
     processes = [
         start_compose_service("worker", tmp_path, "ready.", **env),
         start_compose_service("beat", tmp_path, "beat: Starting", **env),
