@@ -76,7 +76,7 @@ class LoginAttemptsCacheHandler(AxesCacheHandler):
         timeout = get_cache_timeout(request)
         if timeout is None:
             return
-        ends = math.ceil(time.time()) + timeout
+        ends = time.time() + timeout
         for key in get_client_cache_keys(request, credentials):
             self.cache.set(_window_end_key(key), ends, timeout)
 
@@ -112,10 +112,11 @@ def _lockout(request: HttpRequest, credentials: dict | None) -> Lockout:
     keys = get_client_cache_keys(request, credentials)
     ends = [store.get(_window_end_key(key)) for key in keys if (store.get(key) or 0) >= limit]
     known = [end for end in ends if end is not None]
+    longest = int(cool_off.total_seconds())
     if not known:
         # Counted by a handler that keeps no window end: the longest the lock can still last.
-        return Lockout(retry_after=int(cool_off.total_seconds()))
-    return Lockout(retry_after=max(1, math.ceil(max(known) - time.time())))
+        return Lockout(retry_after=longest)
+    return Lockout(retry_after=min(longest, max(1, math.ceil(max(known) - time.time()))))
 
 
 def lockout_message(lockout: Lockout) -> str:

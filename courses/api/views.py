@@ -59,6 +59,9 @@ class TokenObtainView(ObtainAuthToken):
     """DRF's token endpoint behind the sign-in limit: once locked out, not even the right password gets in."""
 
     @extend_schema(
+        description="Exchange a username (a participant's NIP) and password for an API token. After too many "
+        "failed attempts for one username, or from one client, within the window (by default 10 in 15 "
+        "minutes), every attempt gets 429 until the window ends, even with the right password.",
         request=AuthTokenSerializer,
         responses={
             200: TokenSerializer,

@@ -12,7 +12,9 @@ import redis
 from tests.factories import ParticipantProfileFactory
 from tests.processes import BROKER_URL, ROOT, database_url
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+# The other process must see the participant, so the data is committed; serialized_rollback puts back
+# what the migrations wrote (content types, permissions, groups) for the tests that run after this one.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct horse battery"
 # The same process in another web worker: its own interpreter and its own connection to Redis.
