@@ -1,5 +1,6 @@
 """Settings read from the environment (see API.md "Operations"); safe local defaults."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "csp",
+    "axes",
     "courses",
     "assessments",
     "certificates",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +88,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A health check costs a round trip on every request; Django still drops a connection that failed.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes' backend comes first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,8 +200,31 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Throttling counts in this cache; use Redis (CACHE_URL=redis://…) when several processes serve.
+# Throttling and failed sign-ins count in this cache; use Redis (CACHE_URL=redis://…) when several
+# processes serve, or each would count on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Failed sign-ins (token API, login page, admin), counted by django-axes in the cache above: at most
+# LOGIN_FAILURE_LIMIT per username and, independently, per client within the window; past that, 429
+# until the window ends, even for the right password. A refused attempt does not extend the window.
+AXES_HANDLER = "courses.auth_limits.LoginAttemptsCacheHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success leaves the count alone: otherwise one known password would reset a client's failures.
+AXES_RESET_ON_SUCCESS = False
+# Usernames in the login form's normal form (a NIP without spaces); the client by
+# REST_FRAMEWORK["NUM_PROXIES"], as the verification throttle names it. django-ipware is not
+# consulted, so X-Forwarded-For counts only as far as NUM_PROXIES trusts it.
+AXES_USERNAME_CALLABLE = "courses.auth_limits.login_username"
+AXES_CLIENT_IP_CALLABLE = "courses.auth_limits.login_client"
+AXES_LOCKOUT_CALLABLE = "courses.auth_limits.lockout_response"
+# Counts live in the cache, so axes' database tables stay empty: no admin pages for them.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# Password-reset emails per address an hour (courses.conf); more requests still say "sent".
+COURSES_PASSWORD_RESET_EMAILS = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
 
 # Celery: without a broker URL, tasks run in-process so the embedded default needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

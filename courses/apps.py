@@ -17,6 +17,8 @@ class CoursesConfig(AppConfig):
         "django.contrib.staticfiles",
         "rest_framework",
         "rest_framework.authtoken",
+        # Counts failed sign-ins (see auth_limits.py); the host also adds its backend and middleware.
+        "axes",
     )
 
     def ready(self) -> None:

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # older than the grace (the normal path's time) and younger than the window.
     "INVITATION_SWEEP_GRACE_SECONDS": 300,
     "INVITATION_SWEEP_DAYS": 7,
+    # Password-reset emails sent to one address within the window (further requests send none).
+    "PASSWORD_RESET_EMAILS": 3,
+    "PASSWORD_RESET_WINDOW_SECONDS": 60 * 60,
 }
 
 

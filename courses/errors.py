@@ -35,3 +35,8 @@ class CohortInvalid(CoursesError):
 class EnrolmentConflict(CoursesError):
     code = "conflict"
     message = _("Another import changed the same participants at the same moment; please upload the file again.")
+
+
+class SignInLocked(CoursesError):
+    code = "too_many_attempts"
+    message = _("Too many failed sign-in attempts.")

@@ -5,16 +5,16 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .auth_limits import password_reset_email_allowed
 from .models import Course
+from .validators import login_username_normalize
 
 
 class NipAuthenticationForm(AuthenticationForm):
     """Log in with NIP (spaces ignored, as people often copy it grouped) or a staff username."""
 
     def clean_username(self) -> str:
-        username = self.cleaned_data.get("username", "")
-        compact = username.replace(" ", "")
-        return compact if compact.isdigit() else username.strip()
+        return login_username_normalize(self.cleaned_data.get("username", ""))
 
 
 class ParticipantPasswordResetForm(PasswordResetForm):
@@ -26,6 +26,12 @@ class ParticipantPasswordResetForm(PasswordResetForm):
         User = get_user_model()
         users = User._default_manager.filter(email__iexact=email, is_active=True)
         return (u for u in users if u.has_usable_password() or hasattr(u, "participant_profile"))
+
+    def save(self, *args, **kwargs) -> None:
+        # Beyond the address's allowance nothing is sent, yet the page says "sent" all the same: the
+        # answer never tells whether the address has an account.
+        if password_reset_email_allowed(email=self.cleaned_data["email"]):
+            super().save(*args, **kwargs)
 
 
 class CohortForm(forms.Form):

@@ -1,7 +1,8 @@
-"""NIP (Nomor Induk Pegawai) validation as the enrolment file table defines it."""
+"""NIP (Nomor Induk Pegawai) validation as the enrolment file table defines it; the normal form of a login name."""
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,6 +15,17 @@ _SPACES = re.compile(r"\s+")
 def nip_normalize(value: str) -> str:
     """Return the NIP with every space removed (spaces inside are ignored)."""
     return _SPACES.sub("", str(value or ""))
+
+
+def login_username_normalize(value: str) -> str:
+    """Return the username a sign-in names: a NIP loses its spaces (people copy it grouped), others are trimmed.
+
+    NFKC first, as Django's login form does, so that every spelling reaching one account is one name
+    (the sign-in limit counts per name).
+    """
+    username = unicodedata.normalize("NFKC", str(value or "")).strip()
+    compact = username.replace(" ", "")
+    return compact if compact.isdigit() else username
 
 
 def nip_validate(value: str, *, today: datetime.date | None = None) -> str:

@@ -1,11 +1,15 @@
 """Thin DRF views of the courses API."""
 
+from collections.abc import Mapping
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -14,8 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses.auth_limits import lockout_headers, lockout_message, login_lockout
 from courses.enrolment_file import EnrolmentFileInvalid
-from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled
+from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
@@ -39,13 +44,54 @@ from .serializers import (
     CohortSerializer,
     CourseDetailSerializer,
     CourseListSerializer,
+    CredentialsErrorSerializer,
     EnrollmentProgressSerializer,
     EnrolmentImportErrorSerializer,
     EnrolmentImportRequestSerializer,
     EnrolmentImportResultSerializer,
     ErrorSerializer,
     LessonSerializer,
+    TokenSerializer,
 )
+
+
+class TokenObtainView(ObtainAuthToken):
+    """DRF's token endpoint behind the sign-in limit: once locked out, not even the right password gets in."""
+
+    @extend_schema(
+        description="Exchange a username (a participant's NIP) and password for an API token. After too many "
+        "failed attempts for one username, or from one client, within the window (by default 10 in 15 "
+        "minutes), every attempt gets 429 until the window ends, even with the right password.",
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(CredentialsErrorSerializer, description="Wrong credentials, or a field missing."),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many failed attempts for this username or from this client "
+                "(code `too_many_attempts`); try again after `Retry-After` seconds.",
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                location=OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds until the window of failed attempts ends.",
+            )
+        ],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        data = request.data if isinstance(request.data, Mapping) else {}
+        lockout = login_lockout(request=request, username=data.get("username"))
+        if lockout is not None:
+            return _error(
+                SignInLocked(lockout_message(lockout)),
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                headers=lockout_headers(lockout),
+            )
+        return super().post(request, *args, **kwargs)
 
 
 class CourseListView(APIView):
@@ -115,8 +161,8 @@ class EnrolmentImportView(APIView):
         return Response(result.as_dict())
 
 
-def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN) -> Response:
-    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code)
+def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN, headers: dict | None = None) -> Response:
+    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code, headers=headers)
 
 
 def _lesson_access(request: Request, lesson: Lesson):

@@ -1,6 +1,7 @@
 """A minimal host project: only the three apps and what they declare they need."""
 
 import os
+from datetime import timedelta
 from importlib import import_module
 
 APPS = ("courses", "assessments", "certificates")
@@ -38,7 +39,19 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+# What django-axes (which courses requires) asks of a host, and the courses hooks that give the
+# sign-in limit its normalised usernames, its client rule and its 429 page. The host keeps axes'
+# own (database) handler: the apps work with whichever handler a host chooses.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "courses.auth_limits.login_username"
+AXES_CLIENT_IP_CALLABLE = "courses.auth_limits.login_client"
+AXES_LOCKOUT_CALLABLE = "courses.auth_limits.lockout_response"
 ROOT_URLCONF = "tests.plugin_host.urls"
 TEMPLATES = [
     {
