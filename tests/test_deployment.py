@@ -25,6 +25,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "gcio.example.go.id,127.0.0.1",
     "SITE_URL": "https://gcio.example.go.id",
     "NUM_PROXIES": "1",
+    # Shared by every web process, as the sign-in limit needs (a deployment with in-process memory is warned).
+    "CACHE_URL": "redis://127.0.0.1:6379/14",
 }
 SECURITY_HEADERS = {
     "x-frame-options": "DENY",
