@@ -113,7 +113,7 @@ def test_editing_a_lesson_updates_only_that_lesson_and_keeps_its_id(gcio_copy: P
     assert len(progress_before["LessonCompletion"]) == first.lessons.count() + 2
     assert len(progress_before["ModuleProgress"]) == 2  # the completed first module, the started second
     assert states(enrollment) == ["completed", "available", "locked", "locked"]
-    assert percent(enrollment) == 35  # 7 of 20 items
+    assert percent(enrollment) == 32  # 8 of 25 items
     lesson_ids_before = set(Lesson.objects.values_list("pk", flat=True))
     before = snapshot()
     lesson = Lesson.objects.filter(module__course__slug="gcio").order_by("module__order", "order").first()
@@ -140,7 +140,7 @@ def test_editing_a_lesson_updates_only_that_lesson_and_keeps_its_id(gcio_copy: P
     assert set(Lesson.objects.values_list("pk", flat=True)) == lesson_ids_before
     assert progress_snapshot() == progress_before
     assert states(enrollment) == ["completed", "available", "locked", "locked"]
-    assert percent(enrollment) == 35
+    assert percent(enrollment) == 32
 
 
 def drop_last_lesson(gcio_copy: Path, module: Module) -> Lesson:
@@ -177,7 +177,7 @@ def test_removing_the_only_lesson_left_undone_completes_the_module(
     quiz_result_record(enrollment=not_read, module=first, score_percent=90, passed=True)
     finish_module(done, first)
     done_at = ModuleProgress.objects.get(enrollment=done, module=first).completed_at
-    assert states(stuck)[0] == "available" and percent(stuck) == 20  # 4 of 20 items
+    assert states(stuck)[0] == "available" and percent(stuck) == 20  # 5 of 25 items
     removed = drop_last_lesson(gcio_copy, first)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -206,7 +206,7 @@ def test_removing_the_last_lesson_left_undone_completes_the_course_once(
     for module in first_three:
         finish_module(enrollment, module)
     do_all_but_the_last_lesson_and_pass(enrollment, last)
-    assert states(enrollment)[-1] == "available" and percent(enrollment) == 95  # 19 of 20 items
+    assert states(enrollment)[-1] == "available" and percent(enrollment) == 96  # 24 of 25 items
     drop_last_lesson(gcio_copy, last)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
