@@ -215,7 +215,7 @@ def main() -> None:
         total = profiler.output_text(flat=True, flat_time="total", show_all=True, unicode=False, color=False)
         print("\nProfile of 200 seals (pyinstrument), total seconds per frame, top 25:")
         print("\n".join([line for line in total.splitlines() if line[:1].isdigit()][:25]))
-        print("\nA seal's time by step (cProfile, 200 seals; profiling slows every step alike), ms per seal:")
+        print("\nA seal's time by step (cProfile, 200 seals; it inflates the Python-heavy steps most), ms per seal:")
         steps = seal_steps(lambda pdf: sealer.seal(pdf, location="Samarinda"), pdfs, 200)
         for step, ms in steps.items():
             print(f"  {step:62s}{ms:7.2f}")
