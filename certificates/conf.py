@@ -1,5 +1,6 @@
 """App settings with defaults, read at call time so a host project can override them."""
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -16,9 +17,37 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_BATCH": 500,
     # Certificate text: who issues it.
     "ISSUER": "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+    # The electronic seal: a PKCS#12 file with the issuing body's certificate and key, and its
+    # passphrase. Unset: a local self-signed demo seal is created once in KEY_DIR.
+    "SIGNING_P12": "",
+    "SIGNING_PASSPHRASE": "",
+    # RFC 3161 time-stamping authority for the seal; unset: no timestamp (the signing time is the
+    # signer's own claim).
+    "TSA_URL": "",
+    # Certificates (PEM or DER paths) of earlier seals, so documents sealed before a key change
+    # still verify as ours.
+    "SEAL_PREVIOUS_CERTIFICATES": [],
+    # Where the embedded default keeps the keys it creates (demo seal, credential signing key).
+    # Unset: a "keys" folder beside MEDIA_ROOT, never inside it (media may be served).
+    "KEY_DIR": "",
+    # Document verification parses an uploaded PDF in a separate process with these bounds.
+    "INSPECT_TIMEOUT_SECONDS": 10,
+    "INSPECT_MEMORY_MB": 512,
+    # Open Badges credentials: the signing key (PEM; unset: one is created in KEY_DIR) and retired
+    # keys (PEM paths, public or private) that the DID document keeps listing.
+    "CREDENTIALS_SIGNING_KEY": "",
+    "CREDENTIALS_PREVIOUS_KEYS": [],
 }
 
 
 def certificates_setting(name: str) -> Any:
     """Return ``CERTIFICATES_<name>`` from the host settings, or this app's default."""
     return getattr(settings, f"CERTIFICATES_{name}", DEFAULTS[name])
+
+
+def key_directory() -> Path:
+    """Where keys created by the embedded default live: ``KEY_DIR``, or ``keys`` beside MEDIA_ROOT."""
+    configured = certificates_setting("KEY_DIR")
+    if configured:
+        return Path(configured)
+    return Path(settings.MEDIA_ROOT).resolve().parent / "keys"

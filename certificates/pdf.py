@@ -10,6 +10,7 @@ from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFInfo, PDFString
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -24,6 +25,23 @@ QR_MASK = 2
 BRAND = HexColor("#0b5394")
 INK = HexColor("#1d2733")
 MUTED = HexColor("#5b6b7c")
+# The document-information key that carries the verification code, so a PDF handed back for
+# verification is matched to its certificate without reading its page text.
+CODE_INFO_KEY = "GCIOCode"
+
+
+@dataclass(frozen=True)
+class SealPlacement:
+    """Where the electronic seal's visible signature goes: a page (0-based) and a rectangle
+    (lower-left x, lower-left y, upper-right x, upper-right y) in PDF points."""
+
+    page: int
+    box: tuple[int, int, int, int]
+
+
+# Centred in the band between the cohort line and the footer, clear of the footer's text (whose
+# verification URL grows with SITE_URL) and of the QR code; nothing else is drawn there.
+SEAL_PLACEMENT = SealPlacement(page=0, box=(321, 150, 521, 222))
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,21 @@ class CertificateContent:
     code: str  # as displayed, XXXX-XXXX-XXXX
     verify_url: str
     issuer: str
+
+
+class _InfoWithCode(PDFInfo):
+    """ReportLab's document information dictionary plus the verification code."""
+
+    def __init__(self, code: str):
+        super().__init__()
+        self.code = code
+
+    def format(self, document):
+        formatted = super().format(document)
+        # PDFInfo builds a fixed dictionary; the extra key goes in just before it closes.
+        extra = f"/{CODE_INFO_KEY} ".encode() + PDFString(self.code).format(document) + b"\n"
+        head, _, tail = formatted.rpartition(b">>")
+        return head + extra + b">>" + tail
 
 
 def date_indonesian(value) -> str:
@@ -101,11 +134,17 @@ def _fit(canvas: Canvas, text: str, font: str, size: float, max_width: float) ->
 
 
 def render_certificate_pdf(content: CertificateContent) -> bytes:
-    """The certificate PDF as bytes. Deterministic: the same content gives the same bytes."""
+    """The certificate PDF as bytes. Deterministic: the same content gives the same bytes.
+
+    The document information carries the verification code under ``/GCIOCode``, and the
+    rectangle ``SEAL_PLACEMENT`` is left empty for the electronic seal's visible signature."""
     regular, bold = _fonts_for(content)
     buffer = io.BytesIO()
     width, height = landscape(A4)
     canvas = Canvas(buffer, pagesize=(width, height), invariant=True, pageCompression=1)
+    # ReportLab has no public way to add an information key; its info object is replaced before
+    # anything is set on it.
+    canvas._doc.info = _InfoWithCode(content.code)
     canvas.setTitle(f"Sertifikat {content.number}")
     canvas.setAuthor(content.issuer)
     canvas.setSubject(content.course_title)

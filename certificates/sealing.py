@@ -1,0 +1,521 @@
+"""The certificate's PAdES electronic seal (pyHanko): sealing, the demo seal, checking a seal and a returned document.
+
+A seal is a CMS signature in the PDF (``/SubFilter /ETSI.CAdES.detached``) made with the issuing
+body's certificate and key, placed in a visible signature field where ``certificates.pdf``
+reserves room for it (``SEAL_PLACEMENT``), so a PDF reader shows who sealed the document.
+
+Sealing is not byte-deterministic: the signature carries the signing time (and, with a
+time-stamping authority, a token with its own time and nonce), so sealing the same PDF twice gives
+two different files, both valid. Whatever is stored first is the certificate's file, and its
+SHA-256 is what document verification compares against.
+
+Who holds the key is behind the ``Sealer`` protocol. ``LocalSealer`` signs with a key in a
+PKCS#12 file (``CERTIFICATES_SIGNING_P12`` / ``CERTIFICATES_SIGNING_PASSPHRASE``, or the demo seal
+that ``demo_seal_ensure`` creates). A remote electronic-seal service (for a government body in
+Indonesia, BSrE's seal API) plugs in as another ``Sealer``: its ``seal`` builds the same
+``PdfSigner`` with a ``pyhanko.sign.signers.Signer`` subclass whose ``signing_cert`` is the body's
+certificate (fetched once from the service) and whose ``async_sign_raw(data, digest_algorithm)``
+sends the digest of ``data`` to the service and returns the raw signature it answers (pyHanko
+builds the CMS around it); ``describe`` reports that certificate. Nothing else changes: the field,
+the metadata and ``seal_validate`` stay as they are.
+"""
+
+import fcntl
+import hashlib
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Literal, Protocol
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.utils.translation import gettext_lazy as _
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+from .conf import certificates_setting, key_directory
+from .errors import CertificatesError
+from .pdf import SEAL_PLACEMENT, SealPlacement
+from .pdf_inspect import SealStatus, inspect_bounded, seal_status_of
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEMO_SEAL_COMMON_NAME",
+    "DocumentEncrypted",
+    "DocumentNotPdf",
+    "DocumentRejected",
+    "DocumentTooLarge",
+    "DocumentUnreadable",
+    "Inspection",
+    "LocalSealer",
+    "SEAL_PLACEMENT",
+    "SealPlacement",
+    "SealStatus",
+    "Sealer",
+    "SealerInfo",
+    "configured_sealer",
+    "demo_seal_ensure",
+    "document_inspect",
+    "document_verdict",
+    "seal_trust_roots",
+    "seal_validate",
+    "sealing_config_problem",
+]
+
+REASON = "Dokumen ini ditandatangani secara elektronik"
+FIELD_NAME = "SegelElektronik"
+# ASCII only: pyHanko's built-in stamp font shows no em dash.
+DEMO_SEAL_COMMON_NAME = "DEMO - segel elektronik lokal (bukan untuk produksi)"
+DEMO_SEAL_FILE = "seal-demo.p12"
+DEMO_PASSPHRASE_FILE = "seal-demo.passphrase"
+DEMO_SEAL_YEARS = 10
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+# The visible seal: text only (pyHanko's built-in font), shrunk to fit the reserved rectangle's
+# width, left-aligned (centring a box shrunk to the exact width makes pyHanko log a rounding
+# warning on every seal) and centred vertically.
+_STAMP_STYLE = TextStampStyle(
+    stamp_text="Disegel secara elektronik oleh\n%(signer)s\n%(ts)s",
+    timestamp_format="%d-%m-%Y %H:%M:%S %Z",
+    border_width=1,
+    background=None,
+    inner_content_layout=SimpleBoxLayoutRule(
+        x_align=AxisAlignment.ALIGN_MIN,
+        y_align=AxisAlignment.ALIGN_MID,
+        margins=Margins.uniform(4),
+        inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SealerInfo:
+    """Who seals: the seal certificate's subject, for verification pages and logs."""
+
+    name: str  # the subject's common name
+    organisation: str | None
+    subject: str  # RFC 4514
+    certificate_sha256: str
+    valid_until: datetime
+    demo: bool
+
+
+class Sealer(Protocol):
+    """Puts the issuing body's electronic seal on a PDF."""
+
+    def seal(self, pdf_bytes: bytes, *, placement: SealPlacement = SEAL_PLACEMENT, location: str) -> bytes:
+        """The sealed PDF: ``pdf_bytes`` plus an incremental update holding the visible signature."""
+        ...
+
+    def describe(self) -> SealerInfo: ...
+
+
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's ``SimpleSigner`` with the private key kept loaded.
+
+    ``SimpleSigner.sign_raw`` parses the key from DER on every signature; for an RSA key that
+    parse (with its consistency checks) costs tens of milliseconds, more than the whole seal."""
+
+    def __init__(self, *, private_key, certificate: x509.Certificate, chain: Iterable[x509.Certificate]):
+        store = SimpleCertificateStore()
+        store.register_multiple([asn1_x509.Certificate.load(_certificate_der(c)) for c in chain])
+        pkcs8 = private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        super().__init__(
+            signing_cert=asn1_x509.Certificate.load(_certificate_der(certificate)),
+            signing_key=asn1_keys.PrivateKeyInfo.load(pkcs8),
+            cert_registry=store,
+        )
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        key = self._private_key
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        if mechanism == "ed25519" and isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(data)
+        return super().sign_raw(data, digest_algorithm)
+
+
+def _subject_attribute(name: x509.Name, oid) -> str | None:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else None
+
+
+class LocalSealer:
+    """Seals with a key held in a PKCS#12 file; built once per process (see ``configured_sealer``)."""
+
+    def __init__(self, *, p12_path: Path, passphrase: str, tsa_url: str = "", demo: bool = False):
+        key, certificate, chain = pkcs12.load_key_and_certificates(
+            Path(p12_path).read_bytes(), passphrase.encode() if passphrase else None
+        )
+        if key is None or certificate is None:
+            raise ValueError("The PKCS#12 file holds no private key with its certificate.")
+        self.certificate = certificate
+        self.chain = list(chain)
+        self.demo = demo
+        self._signer = _KeptKeySigner(private_key=key, certificate=certificate, chain=self.chain)
+        self._timestamper = HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
+        # Room for the CMS in /Contents (hex, so twice its DER size): set here instead of letting
+        # pyHanko estimate it, which costs a second, throw-away signature per seal. A timestamp
+        # token brings the TSA's certificates, hence the generous margin with a TSA.
+        der = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in [certificate, *self.chain])
+        self._reserve = 2 * (der + 2048 + (16384 if tsa_url else 0))
+
+    def describe(self) -> SealerInfo:
+        subject = self.certificate.subject
+        return SealerInfo(
+            name=_subject_attribute(subject, NameOID.COMMON_NAME) or subject.rfc4514_string(),
+            organisation=_subject_attribute(subject, NameOID.ORGANIZATION_NAME),
+            subject=subject.rfc4514_string(),
+            certificate_sha256=self.certificate.fingerprint(hashes.SHA256()).hex(),
+            valid_until=self.certificate.not_valid_after_utc,
+            demo=self.demo,
+        )
+
+    def seal(self, pdf_bytes: bytes, *, placement: SealPlacement = SEAL_PLACEMENT, location: str) -> bytes:
+        """The sealed PDF (an incremental update: the original bytes stay as they were, in front).
+        Not deterministic (signing time); with a TSA configured, one HTTP request to it."""
+        metadata = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            reason=REASON,
+            location=location,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+        )
+        field = fields.SigFieldSpec(
+            sig_field_name=FIELD_NAME,
+            on_page=placement.page,
+            box=placement.box,
+            readable_field_name="Segel elektronik",
+        )
+        pdf_signer = signers.PdfSigner(
+            metadata, signer=self._signer, timestamper=self._timestamper, stamp_style=_STAMP_STYLE, new_field_spec=field
+        )
+        try:
+            output = pdf_signer.sign_pdf(
+                IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False), bytes_reserved=self._reserve
+            )
+        except SigningError as exc:
+            if "larger than expected" not in str(exc):
+                raise
+            # The signature outgrew the room set aside (an unusually large timestamp token): let
+            # pyHanko measure it from now on.
+            logger.warning("Seal larger than %s bytes reserved; letting pyHanko size it", self._reserve)
+            self._reserve = None
+            output = pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
+        return output.getvalue()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by this user only, atomically (a temporary file renamed)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class _DirectoryLock:
+    """An exclusive ``flock`` on a file in ``directory``: processes starting together create a key once."""
+
+    def __init__(self, directory: Path, name: str):
+        self.path = directory / name
+
+    def __enter__(self):
+        self.handle = open(self.path, "a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def key_directory_ensure(directory: Path) -> Path:
+    directory = Path(directory)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory
+
+
+def demo_seal_ensure(*, directory: Path, issuer: str | None = None) -> Path:
+    """The demo seal's PKCS#12 file in ``directory``, created on first call and reused after.
+
+    Creates (once, under a file lock, so concurrent starts agree) a self-signed EC P-256
+    certificate named as a demo (CN ``DEMO_SEAL_COMMON_NAME``, O = ``issuer``, default the
+    ``ISSUER`` setting) and its key as ``seal-demo.p12``, encrypted with a random passphrase kept
+    beside it in ``seal-demo.passphrase``; both files mode 0600. Idempotent."""
+    directory = key_directory_ensure(directory)
+    p12_path, passphrase_path = directory / DEMO_SEAL_FILE, directory / DEMO_PASSPHRASE_FILE
+    with _DirectoryLock(directory, ".seal-demo.lock"):
+        if p12_path.exists() and passphrase_path.exists():
+            return p12_path
+        issuer = issuer or certificates_setting("ISSUER")
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, DEMO_SEAL_COMMON_NAME),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer[:64]),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
+            ]
+        )
+        now = datetime.now(UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=365 * DEMO_SEAL_YEARS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,  # non-repudiation: what a seal asserts
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        passphrase = secrets.token_urlsafe(32)
+        p12 = pkcs12.serialize_key_and_certificates(
+            b"demo-seal", key, certificate, None, serialization.BestAvailableEncryption(passphrase.encode())
+        )
+        # Passphrase first: a PKCS#12 file is never there without the passphrase that opens it.
+        _write_private(passphrase_path, passphrase.encode())
+        _write_private(p12_path, p12)
+        logger.info("Created the demo seal %s", p12_path)
+        return p12_path
+
+
+def _demo_passphrase(p12_path: Path) -> str:
+    return (p12_path.parent / DEMO_PASSPHRASE_FILE).read_text().strip()
+
+
+_sealer_lock = threading.Lock()
+_sealer_cache: dict[tuple, LocalSealer] = {}
+
+
+def _seal_source() -> tuple[Path, str, bool]:
+    """(PKCS#12 path, passphrase, is demo) from the settings, creating the demo seal if none is set."""
+    configured = certificates_setting("SIGNING_P12")
+    if configured:
+        return Path(configured), certificates_setting("SIGNING_PASSPHRASE") or "", False
+    p12_path = demo_seal_ensure(directory=key_directory())
+    return p12_path, _demo_passphrase(p12_path), True
+
+
+def configured_sealer() -> LocalSealer:
+    """The sealer the settings describe, loaded once per process and again only when the PKCS#12
+    file, its passphrase or the TSA changes. Creates the demo seal when none is configured."""
+    p12_path, passphrase, demo = _seal_source()
+    tsa_url = certificates_setting("TSA_URL") or ""
+    key = (
+        str(p12_path.resolve()),
+        p12_path.stat().st_mtime_ns,
+        hashlib.sha256(passphrase.encode()).hexdigest(),
+        tsa_url,
+    )
+    with _sealer_lock:
+        sealer = _sealer_cache.get(key)
+        if sealer is None:
+            sealer = LocalSealer(p12_path=p12_path, passphrase=passphrase, tsa_url=tsa_url, demo=demo)
+            _sealer_cache.clear()
+            _sealer_cache[key] = sealer
+        return sealer
+
+
+def sealing_config_problem() -> str | None:
+    """Why the configured seal cannot seal (for a system check), or None when it can.
+
+    Unset ``SIGNING_P12`` is no problem here (the demo seal is used); a configured file that is
+    missing or unreadable, a wrong passphrase, no key in it, or a certificate that has expired or is
+    not yet valid is. Reads the file; writes nothing."""
+    configured = certificates_setting("SIGNING_P12")
+    if not configured:
+        return None
+    path = Path(configured)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"CERTIFICATES_SIGNING_P12 ({path}) cannot be read: {exc.strerror or exc}."
+    passphrase = certificates_setting("SIGNING_PASSPHRASE") or ""
+    try:
+        key, certificate, _chain = pkcs12.load_key_and_certificates(data, passphrase.encode() if passphrase else None)
+    except ValueError:
+        return (
+            f"CERTIFICATES_SIGNING_P12 ({path}) could not be opened: wrong CERTIFICATES_SIGNING_PASSPHRASE, "
+            "or not a PKCS#12 file."
+        )
+    if key is None or certificate is None:
+        return f"CERTIFICATES_SIGNING_P12 ({path}) holds no private key with its certificate."
+    now = datetime.now(UTC)
+    if certificate.not_valid_after_utc <= now:
+        return f"The seal certificate in {path} expired on {certificate.not_valid_after_utc:%Y-%m-%d}."
+    if certificate.not_valid_before_utc > now:
+        return f"The seal certificate in {path} is not valid before {certificate.not_valid_before_utc:%Y-%m-%d}."
+    return None
+
+
+def _certificate_der(certificate) -> bytes:
+    if isinstance(certificate, bytes):
+        return certificate
+    if isinstance(certificate, x509.Certificate):
+        return certificate.public_bytes(serialization.Encoding.DER)
+    if isinstance(certificate, asn1_x509.Certificate):
+        return certificate.dump()
+    raise TypeError(f"Not a certificate: {type(certificate).__name__}")
+
+
+def _load_certificates(path: Path) -> list[x509.Certificate]:
+    data = Path(path).read_bytes()
+    if b"-----BEGIN" in data:
+        return x509.load_pem_x509_certificates(data)
+    return [x509.load_der_x509_certificate(data)]
+
+
+def seal_trust_roots() -> list[x509.Certificate]:
+    """The certificates a seal of ours is checked against: the current seal's own certificate
+    (pinned, not its CA: a CA's other customers are not us) and ``SEAL_PREVIOUS_CERTIFICATES``.
+    Like ``configured_sealer``, creates the demo seal when none is configured."""
+    roots = [configured_sealer().certificate]
+    for path in certificates_setting("SEAL_PREVIOUS_CERTIFICATES") or ():
+        roots.extend(_load_certificates(Path(path)))
+    return roots
+
+
+def seal_validate(pdf_bytes: bytes, *, trust_roots: Sequence) -> SealStatus:
+    """The seal's status in a PDF of ours (pyHanko's validator, no network), against ``trust_roots``
+    (``cryptography`` or asn1crypto certificates, or DER bytes). For uploads use ``document_inspect``,
+    which bounds the parsing."""
+    reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+    return seal_status_of(reader, [_certificate_der(c) for c in trust_roots])
+
+
+# --- Document verification -------------------------------------------------------------------
+
+
+class DocumentRejected(CertificatesError):
+    """An uploaded file that document verification will not read (the API answers 400)."""
+
+
+class DocumentNotPdf(DocumentRejected):
+    code = "not_pdf"
+    message = _("The file is not a PDF.")
+
+
+class DocumentTooLarge(DocumentRejected):
+    code = "too_large"
+    message = _("The file is larger than 5 MB.")
+
+
+class DocumentEncrypted(DocumentRejected):
+    code = "encrypted"
+    message = _("The PDF is password-protected; upload the certificate as you received it.")
+
+
+class DocumentUnreadable(DocumentRejected):
+    code = "unreadable"
+    message = _("The PDF is damaged or too complex to check.")
+
+
+_REJECTIONS = {e.code: e for e in (DocumentNotPdf, DocumentEncrypted, DocumentUnreadable)}
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What document verification read from an uploaded PDF (the decision inputs)."""
+
+    sha256: str
+    code: str | None  # the verification code it carries, stored form (no dashes)
+    code_source: Literal["info", "text"] | None  # /GCIOCode, or the text of page 1
+    seal: SealStatus
+    pages: int
+
+
+def document_inspect(
+    data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES, trust_roots: Sequence | None = None
+) -> Inspection:
+    """Read a PDF someone uploaded for verification.
+
+    Refuses, with a ``DocumentRejected`` (``code`` ``not_pdf``, ``too_large``, ``encrypted`` or
+    ``unreadable``), anything but a readable, unencrypted PDF of at most ``max_bytes``; the parsing
+    runs in a separate process bounded in time (``INSPECT_TIMEOUT_SECONDS``) and memory
+    (``INSPECT_MEMORY_MB``), so a PDF bomb is ``unreadable``, not a stuck or dead web worker. Raises
+    nothing else. ``trust_roots`` default to ``seal_trust_roots()``. Writes nothing."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DocumentNotPdf()
+    data = bytes(data)
+    if len(data) > max_bytes:
+        raise DocumentTooLarge()
+    # A PDF starts with its header (readers tolerate a little junk before it) and ends with %%EOF.
+    if b"%PDF-" not in data[:1024] or b"%%EOF" not in data[-2048:]:
+        raise DocumentNotPdf()
+    roots = [_certificate_der(c) for c in (seal_trust_roots() if trust_roots is None else trust_roots)]
+    result = inspect_bounded(
+        data,
+        roots,
+        timeout=float(certificates_setting("INSPECT_TIMEOUT_SECONDS")),
+        memory_mb=int(certificates_setting("INSPECT_MEMORY_MB")),
+    )
+    error = result.get("error")
+    if error:
+        raise _REJECTIONS.get(error, DocumentUnreadable)()
+    return Inspection(
+        sha256=hashlib.sha256(data).hexdigest(),
+        code=result["code"],
+        code_source=result["code_source"],
+        seal=result["seal"],
+        pages=result["pages"],
+    )
+
+
+def document_verdict(
+    inspection: Inspection, stored_sha256_for_code: str | None
+) -> Literal["genuine", "modified", "unknown"]:
+    """Genuine: the very file issued under the code it carries, its seal valid. Modified: it carries
+    a code of ours but its bytes differ or its seal no longer holds. Unknown: no code of ours.
+    ``stored_sha256_for_code`` is the SHA-256 recorded for ``inspection.code`` (None: no such code)."""
+    if inspection.code is None or not stored_sha256_for_code:
+        return "unknown"
+    if inspection.sha256 == stored_sha256_for_code.lower() and inspection.seal.valid:
+        return "genuine"
+    return "modified"

@@ -1,0 +1,533 @@
+"""The PAdES seal: sealing with the demo seal, validation by pyHanko, tampering, trust, uploads refused, the config check."""
+
+import datetime
+import hashlib
+import io
+import os
+import stat
+import time
+import zlib
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.utils import translation
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader, PdfWriter
+
+from certificates import pdf_inspect, sealing
+from certificates.pdf import SEAL_PLACEMENT, CertificateContent, render_certificate_pdf
+
+ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
+CONTENT = CertificateContent(
+    holder_name="Siti Rahmawati",
+    holder_nip="198503302010011002",
+    course_title="Pelatihan GCIO",
+    cohort_name="Angkatan I 2026",
+    issued_on=datetime.date(2026, 12, 2),
+    number="GCIO-KALTIM/2026/00042",
+    code="ABCD-EFGH-JKMN",
+    verify_url="http://127.0.0.1:8000/verify/ABCD-EFGH-JKMN/",
+    issuer=ISSUER,
+)
+
+
+def demo_sealer(directory) -> sealing.LocalSealer:
+    p12 = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
+    passphrase = (directory / sealing.DEMO_PASSPHRASE_FILE).read_text()
+    return sealing.LocalSealer(p12_path=p12, passphrase=passphrase, demo=True)
+
+
+@pytest.fixture(scope="module")
+def sealer(tmp_path_factory) -> sealing.LocalSealer:
+    return demo_sealer(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def other_sealer(tmp_path_factory) -> sealing.LocalSealer:
+    """Another self-signed seal with the same names: only its key differs."""
+    return demo_sealer(tmp_path_factory.mktemp("other-keys"))
+
+
+@pytest.fixture(scope="module")
+def unsealed() -> bytes:
+    return render_certificate_pdf(CONTENT)
+
+
+@pytest.fixture(scope="module")
+def sealed(sealer, unsealed) -> bytes:
+    return sealer.seal(unsealed, placement=SEAL_PLACEMENT, location="Samarinda")
+
+
+@pytest.fixture
+def fast_bounds(settings):
+    settings.CERTIFICATES_INSPECT_TIMEOUT_SECONDS = 5
+    settings.CERTIFICATES_INSPECT_MEMORY_MB = 256
+
+
+def der(sealer) -> asn1_x509.Certificate:
+    """The seal certificate as pyHanko's validator takes it."""
+    return asn1_x509.Certificate.load(sealer.certificate.public_bytes(serialization.Encoding.DER))
+
+
+def pyhanko_status(pdf: bytes, roots):
+    signature = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    return validate_pdf_signature(signature, context, skip_diff=True)
+
+
+def signature_dictionary(pdf: bytes):
+    """The seal's signature dictionary and widget, read with pypdf (not the library that wrote them)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    fields = reader.trailer["/Root"]["/AcroForm"]["/Fields"]
+    (field,) = [f.get_object() for f in fields if f.get_object().get("/FT") == "/Sig"]
+    return field["/V"].get_object(), field
+
+
+# --- Sealing ---------------------------------------------------------------------------------
+
+
+def test_the_rendered_pdf_carries_its_code_and_is_still_deterministic(unsealed):
+    assert render_certificate_pdf(CONTENT) == unsealed
+    assert PdfReader(io.BytesIO(unsealed)).metadata["/GCIOCode"] == "ABCD-EFGH-JKMN"
+
+
+def test_a_sealed_certificate_is_valid_intact_and_trusted_against_its_own_seal(sealer, unsealed, sealed):
+    assert sealed.startswith(unsealed)  # an incremental update: the issued bytes stay in front
+    status = pyhanko_status(sealed, [der(sealer)])
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+    ours = sealing.seal_validate(sealed, trust_roots=[sealer.certificate])
+    assert (ours.present, ours.intact, ours.trusted, ours.valid) == (True, True, True, True)
+    assert ours.signer == sealing.DEMO_SEAL_COMMON_NAME
+    assert ours.organisation == ISSUER
+    assert ours.subfilter == "/ETSI.CAdES.detached"
+    assert ours.certificate_sha256 == sealer.certificate.fingerprint(hashes.SHA256()).hex()
+    assert abs(ours.signed_at - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
+    assert ours.timestamped is False
+
+
+def test_the_signature_dictionary_is_pades_with_reason_and_location(sealed):
+    signature, _field = signature_dictionary(sealed)
+    assert signature["/Type"] == "/Sig"
+    assert signature["/Filter"] == "/Adobe.PPKLite"
+    assert signature["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert signature["/Reason"] == "Dokumen ini ditandatangani secara elektronik"
+    assert signature["/Location"] == "Samarinda"
+
+
+def test_the_seal_is_a_visible_printed_widget_where_the_renderer_left_room(sealed, unsealed):
+    _signature, field = signature_dictionary(sealed)
+    page = PdfReader(io.BytesIO(sealed)).pages[SEAL_PLACEMENT.page]
+    widgets = [a.get_object() for a in page["/Annots"] if a.get_object().get("/Subtype") == "/Widget"]
+    assert [w.get("/FT") for w in widgets] == ["/Sig"]
+    widget = widgets[0]
+    assert [float(v) for v in widget["/Rect"]] == [float(v) for v in SEAL_PLACEMENT.box]
+    assert int(widget["/F"]) & 4  # printed
+    appearance = widget["/AP"]["/N"].get_object().get_data()
+    assert b"Disegel secara elektronik oleh" in appearance
+
+    # A PDF reader draws it: the reserved rectangle is blank before sealing and inked after.
+    def ink_in_box(pdf: bytes) -> int:
+        document = pypdfium2.PdfDocument(pdf)
+        document.init_forms()
+        scale = 3
+        image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
+        x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
+        # Inside the border: only the stamp's text can put ink there.
+        box = image.crop((x0 + 3 * scale, image.height - y1 + 3 * scale, x1 - 3 * scale, image.height - y0 - 3 * scale))
+        return sum(1 for value in box.get_flattened_data() if value < 160)
+
+    assert ink_in_box(sealed) > 100
+
+
+def test_sealing_is_not_byte_deterministic_but_every_seal_is_valid(sealer, unsealed, sealed, caplog):
+    with caplog.at_level("DEBUG", logger="pyhanko"):
+        again = sealer.seal(unsealed, location="Samarinda")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []  # nothing logged per seal
+    assert again != sealed
+    assert sealing.seal_validate(again, trust_roots=[sealer.certificate]).valid
+
+
+def test_a_seal_larger_than_the_room_set_aside_is_sized_by_pyhanko(tmp_path, unsealed, caplog):
+    sealer = demo_sealer(tmp_path)
+    sealer._reserve = 256  # far too small for the CMS
+    with caplog.at_level("WARNING", logger="certificates.sealing"):
+        sealed = sealer.seal(unsealed, location="Samarinda")
+    assert sealing.seal_validate(sealed, trust_roots=[sealer.certificate]).valid
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "Seal larger than 256 bytes reserved; letting pyHanko size it"
+    ]
+    assert sealer._reserve is None
+
+
+def test_sealing_with_an_rsa_key_validates_too(tmp_path, unsealed):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    p12 = tmp_path / "rsa.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"rsa", key, self_signed(key), None, serialization.BestAvailableEncryption(b"pw")
+        )
+    )
+    rsa_sealer = sealing.LocalSealer(p12_path=p12, passphrase="pw")
+    status = sealing.seal_validate(
+        rsa_sealer.seal(unsealed, location="Samarinda"), trust_roots=[rsa_sealer.certificate]
+    )
+    assert status.valid
+
+
+# --- Tampering and trust ---------------------------------------------------------------------
+
+
+def test_one_byte_changed_inside_the_signed_range_breaks_the_seal(sealer, sealed):
+    # Claim another certificate's code: same length, so the file stays well-formed and parseable.
+    assert sealed.count(b"/GCIOCode (ABCD-EFGH-JKMN)") == 1
+    forged = sealed.replace(b"/GCIOCode (ABCD-EFGH-JKMN)", b"/GCIOCode (ABCD-EFGH-JKMP)")
+    assert len(forged) == len(sealed) and sum(a != b for a, b in zip(forged, sealed, strict=True)) == 1
+    PdfReader(io.BytesIO(forged)).pages[0].extract_text()  # still parseable
+
+    status = sealing.seal_validate(forged, trust_roots=[sealer.certificate])
+    assert (status.present, status.intact, status.trusted, status.valid) == (True, False, False, False)
+    assert pyhanko_status(forged, [der(sealer)]).intact is False
+
+
+def test_content_appended_after_sealing_is_not_covered_by_the_seal(sealer, sealed):
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed), strict=False)
+    stamp = generic.StreamObject(stream_data=b"BT /F1 40 Tf 300 300 Td (DIUBAH) Tj ET")
+    writer.add_stream_to_page(0, writer.add_object(stamp))
+    output = io.BytesIO()
+    writer.write(output)
+    altered = output.getvalue()
+
+    # The signed bytes themselves still hash right; what changed is everything after them.
+    raw = pyhanko_status(altered, [der(sealer)])
+    assert (raw.intact, raw.valid, raw.coverage) == (True, True, SignatureCoverageLevel.ENTIRE_REVISION)
+    status = sealing.seal_validate(altered, trust_roots=[sealer.certificate])
+    assert (status.present, status.intact, status.valid) == (True, False, False)
+
+
+def test_a_pdf_sealed_by_another_self_signed_key_is_intact_but_not_trusted(sealer, other_sealer, unsealed):
+    foreign = other_sealer.seal(unsealed, location="Samarinda")
+    assert other_sealer.describe().name == sealer.describe().name  # same names, different key
+    status = sealing.seal_validate(foreign, trust_roots=[sealer.certificate])
+    assert (status.present, status.intact, status.trusted, status.valid) == (True, True, False, False)
+    assert sealing.seal_validate(foreign, trust_roots=[other_sealer.certificate]).valid
+
+
+def test_an_unsealed_pdf_has_no_seal(unsealed, sealer):
+    assert sealing.seal_validate(unsealed, trust_roots=[sealer.certificate]) == sealing.SealStatus(present=False)
+
+
+# --- The demo seal and the configuration -----------------------------------------------------
+
+
+def test_the_demo_seal_is_created_once_and_reused(tmp_path):
+    directory = tmp_path / "keys"
+    first = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
+    fingerprint = pkcs12.load_key_and_certificates(
+        first.read_bytes(), (directory / sealing.DEMO_PASSPHRASE_FILE).read_bytes()
+    )[1].fingerprint(hashes.SHA256())
+    modified = first.stat().st_mtime_ns
+
+    second = sealing.demo_seal_ensure(directory=directory, issuer="Someone else")
+    assert second == first
+    assert second.stat().st_mtime_ns == modified
+    key, certificate, _chain = pkcs12.load_key_and_certificates(
+        second.read_bytes(), (directory / sealing.DEMO_PASSPHRASE_FILE).read_bytes()
+    )
+    assert certificate.fingerprint(hashes.SHA256()) == fingerprint
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == sealing.DEMO_SEAL_COMMON_NAME
+    assert certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == ISSUER
+    for name in (sealing.DEMO_SEAL_FILE, sealing.DEMO_PASSPHRASE_FILE):
+        assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600
+    assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == sorted(
+        [sealing.DEMO_SEAL_FILE, sealing.DEMO_PASSPHRASE_FILE]
+    )
+
+
+def test_without_a_configured_seal_the_demo_seal_is_used_and_cached(settings, tmp_path):
+    settings.CERTIFICATES_SIGNING_P12 = ""
+    settings.CERTIFICATES_KEY_DIR = str(tmp_path / "keys")
+    sealer = sealing.configured_sealer()
+    assert sealer.demo is True and sealer.describe().demo is True
+    assert sealing.configured_sealer() is sealer
+    assert sealing.seal_trust_roots() == [sealer.certificate]
+    assert sealing.sealing_config_problem() is None
+
+
+def test_a_configured_seal_is_loaded_once_and_again_when_the_file_changes(settings, tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "seal.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"rahasia")
+        )
+    )
+    settings.CERTIFICATES_SIGNING_P12 = str(path)
+    settings.CERTIFICATES_SIGNING_PASSPHRASE = "rahasia"
+    first = sealing.configured_sealer()
+    assert first.demo is False and sealing.configured_sealer() is first
+
+    other = ec.generate_private_key(ec.SECP256R1())
+    before = path.stat().st_mtime_ns
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"s", other, self_signed(other), None, serialization.BestAvailableEncryption(b"rahasia")
+        )
+    )
+    os.utime(path, ns=(before + 10**9, before + 10**9))  # a coarse file-system clock still sees a change
+    second = sealing.configured_sealer()
+    assert second is not first
+    assert second.certificate.public_key().public_numbers() == other.public_key().public_numbers()
+
+
+def self_signed(key, *, not_before=None, not_after=None) -> x509.Certificate:
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Test seal"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, ISSUER)]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - datetime.timedelta(days=1))
+        .not_valid_after(not_after or now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def test_sealing_config_problem_names_what_is_wrong(settings, tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    good = tmp_path / "good.p12"
+    good.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"benar")
+        )
+    )
+    settings.CERTIFICATES_SIGNING_P12 = str(good)
+
+    settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
+    assert sealing.sealing_config_problem() is None
+
+    settings.CERTIFICATES_SIGNING_PASSPHRASE = "salah"
+    problem = sealing.sealing_config_problem()
+    assert problem is not None and "CERTIFICATES_SIGNING_PASSPHRASE" in problem and str(good) in problem
+
+    settings.CERTIFICATES_SIGNING_P12 = str(tmp_path / "missing.p12")
+    assert "cannot be read" in sealing.sealing_config_problem()
+
+    expired = tmp_path / "expired.p12"
+    now = datetime.datetime.now(datetime.UTC)
+    old = self_signed(key, not_before=now - datetime.timedelta(days=800), not_after=now - datetime.timedelta(days=1))
+    expired.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"s", key, old, None, serialization.BestAvailableEncryption(b"benar"))
+    )
+    settings.CERTIFICATES_SIGNING_P12 = str(expired)
+    settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
+    assert "expired on" in sealing.sealing_config_problem()
+
+
+# --- Document verification -------------------------------------------------------------------
+
+
+def test_document_inspect_reads_the_code_and_the_seal_and_the_verdict_follows(fast_bounds, sealer, sealed, unsealed):
+    inspection = sealing.document_inspect(sealed, trust_roots=[sealer.certificate])
+    assert inspection.sha256 == hashlib.sha256(sealed).hexdigest()
+    assert (inspection.code, inspection.code_source, inspection.pages) == ("ABCDEFGHJKMN", "info", 1)
+    assert inspection.seal.valid and inspection.seal.signer == sealing.DEMO_SEAL_COMMON_NAME
+
+    stored = hashlib.sha256(sealed).hexdigest()
+    assert sealing.document_verdict(inspection, stored) == "genuine"
+    assert sealing.document_verdict(inspection, stored.upper()) == "genuine"
+    assert sealing.document_verdict(inspection, hashlib.sha256(b"another file").hexdigest()) == "modified"
+    assert sealing.document_verdict(inspection, None) == "unknown"
+
+    forged = sealed.replace(b"/GCIOCode (ABCD-EFGH-JKMN)", b"/GCIOCode (ABCD-EFGH-JKMP)")
+    forged_inspection = sealing.document_inspect(forged, trust_roots=[sealer.certificate])
+    # The seal's own update repeats the information dictionary, so the newest one still names
+    # ABCD-EFGH-JKMN: a code of ours, bytes that differ, a seal that no longer holds.
+    assert forged_inspection.code == "ABCDEFGHJKMN" and not forged_inspection.seal.valid
+    assert sealing.document_verdict(forged_inspection, stored) == "modified"
+
+    # Same bytes as issued but not sealed (or sealed by someone else) is not genuine either.
+    plain = sealing.document_inspect(unsealed, trust_roots=[sealer.certificate])
+    assert plain.seal.present is False
+    assert sealing.document_verdict(plain, hashlib.sha256(unsealed).hexdigest()) == "modified"
+
+
+def test_document_inspect_finds_the_code_on_the_page_when_the_info_key_is_missing(fast_bounds, sealer, unsealed):
+    # As the first release wrote it: blanked in place, so every offset stays right.
+    first_release = unsealed.replace(b"/GCIOCode (ABCD-EFGH-JKMN)", b" " * 26)
+    assert b"GCIOCode" not in first_release
+    inspection = sealing.document_inspect(first_release, trust_roots=[sealer.certificate])
+    assert (inspection.code, inspection.code_source) == ("ABCDEFGHJKMN", "text")
+
+
+def test_a_pdf_without_a_code_of_ours_is_unknown(fast_bounds, sealer):
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    output = io.BytesIO()
+    writer.write(output)
+    inspection = sealing.document_inspect(output.getvalue(), trust_roots=[sealer.certificate])
+    assert (inspection.code, inspection.seal.present) == (None, False)
+    assert sealing.document_verdict(inspection, None) == "unknown"
+
+
+def encrypted_pdf(pdf: bytes) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password="", owner_password="pemilik", algorithm="AES-256")
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def minimal_pdf(catalog_extra: bytes = b"", pages_count: bytes = b"1", content: bytes = b"") -> bytes:
+    """A PDF built by hand, with a correct cross-reference table, around a hostile part."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count " + pages_count + b" >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        b"<< /Length " + str(len(content)).encode() + b" /Filter /FlateDecode >>\nstream\n" + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def xref_stream_bomb() -> bytes:
+    """A cross-reference stream that inflates to 1 GiB: the first thing a reader decodes."""
+    bomb = zip_bomb(2**30)
+    out = bytearray(b"%PDF-1.7\n")
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    out += b"2 0 obj\n<< /Type /Pages /Kids [] /Count 1 >>\nendobj\n"
+    start = len(out)
+    out += b"3 0 obj\n<< /Type /XRef /Size 4 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\n" % len(bomb)
+    out += b"stream\n" + bomb + b"\nendstream\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % start
+    return bytes(out)
+
+
+def zip_bomb(size: int) -> bytes:
+    """A zlib stream that inflates to ``size`` zero bytes (a thousandth of that, built in milliseconds).
+
+    After a full flush the compressor starts afresh, so every further MiB of zeros compresses to
+    the same block, which is repeated; the checksum of n zeros is ((n mod 65521) << 16) | 1."""
+    chunk, count = bytes(2**20), size // 2**20
+    compressor = zlib.compressobj(9)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush()[:-4]
+    adler = ((count * len(chunk)) % 65521) << 16 | 1
+    return first + block * (count - 1) + end + adler.to_bytes(4, "big")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "code"),
+    [
+        (lambda pdf: b"GIF89a not a pdf at all", sealing.DocumentNotPdf, "not_pdf"),
+        (lambda pdf: render_certificate_pdf(CONTENT)[:1500], sealing.DocumentNotPdf, "not_pdf"),  # truncated
+        (lambda pdf: pdf + b"%" + b"x" * (5 * 1024 * 1024), sealing.DocumentTooLarge, "too_large"),
+        (encrypted_pdf, sealing.DocumentEncrypted, "encrypted"),
+        (
+            lambda pdf: minimal_pdf(catalog_extra=b"/Deep " + b"[" * 100_000 + b"]" * 100_000),
+            sealing.DocumentUnreadable,
+            "unreadable",
+        ),
+        (lambda pdf: minimal_pdf(pages_count=b"1000000000"), sealing.DocumentUnreadable, "unreadable"),
+        (lambda pdf: minimal_pdf(content=zip_bomb(2**30)), sealing.DocumentUnreadable, "unreadable"),
+        (lambda pdf: xref_stream_bomb(), sealing.DocumentUnreadable, "unreadable"),
+        (lambda pdf: b"%PDF-1.7\n" + os.urandom(4096) + b"\n%%EOF\n", sealing.DocumentUnreadable, "unreadable"),
+    ],
+    ids=[
+        "not-a-pdf",
+        "truncated",
+        "over-5-MB",
+        "encrypted",
+        "deep-nesting",
+        "absurd-page-count",
+        "content-zip-bomb",
+        "xref-stream-bomb",
+        "garbage",
+    ],
+)
+def test_document_inspect_refuses_what_it_cannot_check_quickly_and_cleanly(
+    fast_bounds, sealer, sealed, make, error, code
+):
+    data = make(sealed)
+    started = time.monotonic()
+    with pytest.raises(error) as raised:
+        sealing.document_inspect(data, trust_roots=[sealer.certificate])
+    assert time.monotonic() - started < 6  # the 5 s bound plus the child's start
+    assert isinstance(raised.value, sealing.DocumentRejected) and raised.value.code == code
+    for language in ("id", "en"):
+        with translation.override(language):
+            assert str(raised.value.message)
+    assert reader_processes() == []  # the reader is gone, killed or finished
+
+
+def reader_processes() -> list[str]:
+    """The processes the inspection helper has forked and not yet reaped (Linux)."""
+    pid = pdf_inspect._inspector.pid
+    if pid is None:  # refused before any reading: the helper was never needed
+        return []
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def test_a_file_taking_longer_than_the_time_bound_is_refused_and_its_reader_killed(settings, sealer, sealed):
+    settings.CERTIFICATES_INSPECT_TIMEOUT_SECONDS = 0.0001
+    with pytest.raises(sealing.DocumentUnreadable):
+        sealing.document_inspect(sealed, trust_roots=[sealer.certificate])
+    assert reader_processes() == []
+    settings.CERTIFICATES_INSPECT_TIMEOUT_SECONDS = 5  # the helper itself is fine and answers the next one
+    assert sealing.document_inspect(sealed, trust_roots=[sealer.certificate]).seal.valid
+
+
+def test_a_reader_cannot_take_more_memory_than_its_bound():
+    pid = os.fork()
+    if pid == 0:  # what the helper's forked reader does first
+        try:
+            pdf_inspect._limit_memory(64 * 2**20)
+            try:
+                bytearray(512 * 2**20)
+            except MemoryError:
+                os._exit(0)
+            os._exit(1)
+        finally:
+            os._exit(2)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_document_inspect_refuses_what_is_not_bytes(fast_bounds):
+    with pytest.raises(sealing.DocumentNotPdf):
+        sealing.document_inspect("%PDF-1.7 ... %%EOF")  # type: ignore[arg-type]
+
+
+def test_the_rejection_messages_are_translated():
+    with translation.override("id"):
+        assert str(sealing.DocumentTooLarge().message) != "The file is larger than 5 MB."
+        assert str(sealing.DocumentNotPdf().message) != "The file is not a PDF."
