@@ -153,7 +153,15 @@ def drop_last_lesson(gcio_copy: Path, module: Module) -> Lesson:
     data = yaml.safe_load(module_file.read_text(encoding="utf-8"))
     data["lessons"] = data["lessons"][:-1]
     module_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return module.lessons.order_by("order").last()
+    removed = module.lessons.order_by("order").last()
+    # Questions that named the removed lesson name none now (the loader refuses a missing lesson).
+    quiz_file = module_file.with_name("quiz.yaml")
+    quiz = yaml.safe_load(quiz_file.read_text(encoding="utf-8"))
+    for question in quiz["questions"]:
+        if question.get("lesson") == removed.key:
+            del question["lesson"]
+    quiz_file.write_text(yaml.safe_dump(quiz, allow_unicode=True), encoding="utf-8")
+    return removed
 
 
 def do_all_but_the_last_lesson_and_pass(enrollment, module: Module) -> None:
