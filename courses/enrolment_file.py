@@ -4,7 +4,6 @@ import csv
 import datetime
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -17,7 +16,8 @@ from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .errors import CoursesError
-from .validators import nip_validate
+from .validators import NIP_LENGTH, nip_validate
+from .xlsx_reader import DateCell, Limits, TooLong, XlsxDamaged, XlsxLimit, read_first_sheet, too_many_columns
 
 COLUMNS = ("nip", "full_name", "email", "unit", "position")
 REQUIRED = ("nip", "full_name", "email")
@@ -63,6 +63,12 @@ class EnrolmentRow:
     email: str
     unit: str
     position: str
+    # Not shown when the workbook is opened (a hidden row, or a hidden sheet): imported, and reported.
+    hidden: bool = False
+
+
+# A row of the file before validation: its line, its cells, hidden or not.
+RawRow = tuple[int, list[Any], bool]
 
 
 def _file_error(message: str, line: int | None = None, column: str | None = None) -> EnrolmentFileInvalid:
@@ -122,69 +128,145 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _csv_rows(text: str) -> list[list[Any]]:
+def _csv_rows(text: str) -> list[RawRow]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
+    field_limit = csv.field_size_limit()
+    # The csv module cannot say where a quotation mark was left open (the field runs on to the end of
+    # the file, or past its size limit and it gives up), nor tell that from a cell that is simply too
+    # long: _csv_scan finds either, at its line and column, before the rows are read.
+    if '"' in text or len(text) > field_limit:
+        problem = _csv_scan(text, delimiter, field_limit)
+        if problem is not None:
+            raise _csv_problem(text, delimiter, *problem)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
+    rows: list[RawRow] = []
+    max_columns = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
     try:
-        for row in reader:
-            rows.append(row)
+        for line, row in enumerate(reader, start=1):
+            if len(row) > max_columns:
+                # The same bound as a workbook's; trailing empty fields (Excel writes ";;;") are fine.
+                beyond = [index for index, value in enumerate(row[max_columns:], start=max_columns) if value.strip()]
+                if beyond:
+                    raise _file_error(too_many_columns(line, beyond[0] + 1, max_columns), line=line)
+            rows.append((line, row, False))
         return rows
-    except csv.Error as exc:  # e.g. a quotation mark that is never closed swallows the rest of the file
+    except csv.Error as exc:  # pragma: no cover - _csv_scan finds what the csv module refuses first
         raise _file_error(
-            _(
-                'The CSV file cannot be read from line %(line)d on: a quotation mark (") is probably not closed. '
-                "%(hint)s"
-            )
-            # Lines are spreadsheet rows (records), as everywhere in the report.
+            _("The CSV file cannot be read from line %(line)d on. %(hint)s")
             % {"line": len(rows) + 1, "hint": _save_as_hint()},
             line=len(rows) + 1,
         ) from exc
 
 
-def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
+def _csv_scan(text: str, delimiter: str, max_chars: int) -> tuple[str, int, int, int] | None:
+    """The first unclosed quotation mark or over-long field: (kind, line, field index, length), or None.
 
-    damaged = _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
+    Follows the csv module's reading (non-strict): a field that starts with a quotation mark runs
+    to the next lone one, then to the next delimiter; any other field runs to the next delimiter or
+    line break. Lines are records, as the csv module counts them (a quoted line break does not end one).
+    """
+    d = re.escape(delimiter)
+    field = re.compile(rf'"[^"]*(?:""[^"]*)*("?)[^{d}\r\n]*|[^{d}\r\n]*')
+    position, line, index, end = 0, 1, 0, len(text)
+    while True:
+        match = field.match(text, position)
+        if match.group(0).startswith('"') and not match.group(1):
+            return ("unclosed", line, index, match.end() - match.start())
+        if match.end() - match.start() > max_chars:
+            return ("long", line, index, match.end() - match.start())
+        position = match.end()
+        if position >= end:
+            return None
+        if text[position] == delimiter:
+            index += 1
+            position += 1
+        else:
+            position += 2 if text.startswith("\r\n", position) else 1
+            line, index = line + 1, 0
+
+
+def _csv_problem(text: str, delimiter: str, kind: str, line: int, index: int, length: int) -> EnrolmentFileInvalid:
+    column = None
+    if line > 1:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline=""), delimiter=delimiter), [])
+        name = header[index].strip().lower().lstrip("\ufeff") if index < len(header) else ""
+        column = name if name in COLUMNS else None
+    where = _("the column “%(name)s”") % {"name": column} if column else _("column %(number)d") % {"number": index + 1}
+    if kind == "unclosed":
+        # Column stays None: the rest of the file is unreadable from here, not only this cell.
+        return _file_error(
+            _(
+                'The CSV file cannot be read from line %(line)d on: a quotation mark (") opened in %(where)s on '
+                "that line is never closed, so everything after it would be read into that one cell. "
+                "%(hint)s"
+            )
+            % {"line": line, "where": where, "hint": _save_as_hint()},
+            line=line,
+        )
+    return _file_error(
+        _("Too long: %(count)d characters; at most %(max)d are allowed.")
+        % {
+            "count": length,
+            "max": {**MAX_LENGTH, "nip": NIP_LENGTH}.get(column, courses_setting("IMPORT_MAX_CELL_CHARS")),
+        },
+        line=line,
+        column=column,
+    )
+
+
+def _xlsx_rows(data: bytes) -> list[RawRow]:
     max_rows = courses_setting("IMPORT_MAX_ROWS")
+    cells_per_row = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
     # Empty (formatted) rows are skipped like in CSV, but reading them still costs time: bound them too.
     max_read = max_rows * 2 + 1000
+    max_cells = courses_setting("IMPORT_MAX_CELLS")
+    limits = Limits(
+        unpacked_bytes=courses_setting("IMPORT_MAX_UNPACKED_BYTES"),
+        members=courses_setting("IMPORT_MAX_ZIP_MEMBERS"),
+        rows=max_read,
+        cells=max_cells,
+        # A cell is two elements (<c><v>) and up to three attributes, 9 units; the strings' table and
+        # the rows add less. A real list of 20,000 participants is about 1.2 million.
+        units=6 * max_cells,
+        cells_per_row=cells_per_row,
+        cell_chars=courses_setting("IMPORT_MAX_CELL_CHARS"),
+        # Header and one row too many: enough for the caller to report "too many rows".
+        filled_rows=max_rows + 2,
+    )
     try:
-        # read_only streams the sheet; data_only=False keeps formulas visible so they can be refused.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise _file_error(damaged) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        # The stored size (<dimension>) is written by whatever tool made the file and may be wrong;
-        # without this, read-only mode trusts it and cuts columns or rows off.
-        sheet.reset_dimensions()
-        rows: list[list[Any]] = []
-        filled = 0
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            filled += any(_cell_text(v) for v in row)
-            if filled > max_rows + 1 or len(rows) > max_read:
-                break  # the caller reports "too many rows"
-        if len(rows) > max_read:
-            raise _file_error(
-                _("The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again.")
-                % {"count": max_read}
-            )
-        return rows
-    except EnrolmentFileInvalid:
-        raise
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds of error on a damaged sheet
-        raise _file_error(damaged) from exc
-    finally:
-        workbook.close()
+        rows = read_first_sheet(data, limits=limits)
+    except XlsxLimit as exc:
+        raise _file_error(exc.message, line=exc.line) from exc
+    except XlsxDamaged as exc:
+        raise _file_error(
+            _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
+        ) from exc
+    return [(row.line, row.values, row.hidden) for row in rows]
 
 
 def _cell_text(value: Any) -> str:
-    if value is None:
+    if value is None or isinstance(value, TooLong):
         return ""
     return str(value).strip()
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, TooLong | DateCell) or bool(_cell_text(value))
+
+
+def _not_text(value: Any, max_length: int) -> str | None:
+    """Why a spreadsheet cell cannot be read as text, or None."""
+    if isinstance(value, DateCell):
+        return _(
+            "This cell holds a date or time (%(value)s), not text. Format the column as Text and type the value again."
+        ) % {"value": value}
+    if isinstance(value, TooLong):
+        return _("Too long: %(count)d characters; at most %(max)d are allowed.") % {
+            "count": value.length,
+            "max": max_length,
+        }
+    return None
 
 
 def _nip_cell(value: Any, today: datetime.date) -> str:
@@ -192,10 +274,17 @@ def _nip_cell(value: Any, today: datetime.date) -> str:
         raise ValidationError(
             _("The NIP was stored as a number and has lost digits. Format the NIP column as Text and type it again.")
         )
+    problem = _not_text(value, NIP_LENGTH)
+    if problem:
+        raise ValidationError(problem)
     return nip_validate(_cell_text(value), today=today)
 
 
 def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> str:
+    problem = _not_text(value, MAX_LENGTH[column])
+    if problem:
+        errors.append(FileError(line, column, problem))
+        return ""
     text = _WHITESPACE.sub(" ", _cell_text(value)) if column == "full_name" else _cell_text(value)
     if column not in REQUIRED and text in EMPTY_MARKS:
         return ""  # people write "-" for "none" in optional columns
@@ -249,9 +338,9 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
     else:
         rows = _csv_rows(_decode(data))
 
-    if not rows or not any(_cell_text(v) for v in rows[0]):
+    if not rows or rows[0][0] != 1 or not any(_filled(v) for v in rows[0][1]):
         raise _file_error(_("Line 1 must be the header row (nip, full_name, email, unit, position)."), line=1)
-    header = [_cell_text(v).lower().lstrip("\ufeff") for v in rows[0]]
+    header = [_cell_text(v).lower().lstrip("\ufeff") for v in rows[0][1]]
     errors: list[FileError] = []
     seen: dict[str, int] = {}
     for index, name_ in enumerate(header):
@@ -274,7 +363,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
     if errors:
         raise EnrolmentFileInvalid(errors)
 
-    data_rows = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(_cell_text(v) for v in row)]
+    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(_filled(v) for v in row)]
     max_rows = courses_setting("IMPORT_MAX_ROWS")
     if len(data_rows) > max_rows:
         raise _file_error(
@@ -290,7 +379,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
 
     parsed: list[EnrolmentRow] = []
     today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
-    for line, row in data_rows:
+    for line, row, hidden in data_rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}
         before = len(errors)
         try:
@@ -309,7 +398,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
                 )
         unit = _text_cell("unit", cells.get("unit"), errors, line)
         position = _text_cell("position", cells.get("position"), errors, line)
-        parsed.append(EnrolmentRow(line, nip, full_name, email.lower(), unit, position))
+        parsed.append(EnrolmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
 
     errors += _duplicates(parsed, "nip", _("This NIP appears more than once in the file (lines %(lines)s)."))
     errors += _duplicates(

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .curriculum import CurriculumError, CurriculumReport, read_markdown, read_yaml, require
@@ -363,9 +364,36 @@ class EnrolmentImportResult:
     total: int
     enrolled: int
     dry_run: bool
+    # Lines imported although the workbook does not show them (hidden rows, or a hidden sheet).
+    hidden_rows: tuple[int, ...] = ()
+    # What the operator should know although nothing is wrong enough to refuse the file.
+    warnings: tuple[FileError, ...] = ()
 
-    def as_dict(self) -> dict[str, int | bool]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        """The result as the API returns it; ``hidden_rows`` and ``warnings`` only when there are any."""
+        values = asdict(self)
+        del values["hidden_rows"], values["warnings"]
+        if self.hidden_rows:
+            values["hidden_rows"] = list(self.hidden_rows)
+        if self.warnings:
+            values["warnings"] = [warning.as_dict() for warning in self.warnings]
+        return values
+
+
+def _hidden_rows_warning(lines: list[int]) -> FileError:
+    shown = ", ".join(str(line) for line in lines[:20]) + (", …" if len(lines) > 20 else "")
+    return FileError(
+        None,
+        None,
+        ngettext(
+            "%(count)d row is hidden in the workbook (a hidden row or a hidden sheet), so it is easily missed "
+            "when the file is checked; it is imported like the others. Line: %(lines)s.",
+            "%(count)d rows are hidden in the workbook (hidden rows or a hidden sheet), so they are easily missed "
+            "when the file is checked; they are imported like the others. Lines: %(lines)s.",
+            len(lines),
+        )
+        % {"count": len(lines), "lines": shown},
+    )
 
 
 def cohort_create(*, course: Course, name: str, starts_on: datetime.date, ends_on: datetime.date) -> Cohort:
@@ -534,6 +562,7 @@ def enrolment_import(
             Enrollment.objects.filter(cohort=cohort, participant_id__in=chunk).values_list("participant_id", flat=True)
         )
     to_enrol = len(new_rows) + sum(1 for p in profiles.values() if p.pk not in enrolled_ids)
+    hidden = [row.line for row in rows if row.hidden]
     result = EnrolmentImportResult(
         created=len(new_rows),
         updated=len(changed),
@@ -541,6 +570,8 @@ def enrolment_import(
         total=len(rows),
         enrolled=to_enrol,
         dry_run=dry_run,
+        hidden_rows=tuple(hidden),
+        warnings=(_hidden_rows_warning(hidden),) if hidden else (),
     )
     if dry_run:
         return result
