@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .errors import CoursesError
-from .validators import NIP_LENGTH, nip_validate
+from .validators import NIP_LENGTH, nip_validate, visible_text_validate
 from .xlsx_reader import DateCell, Limits, TooLong, XlsxDamaged, XlsxLimit, read_first_sheet, too_many_columns
 
 COLUMNS = ("nip", "full_name", "email", "unit", "position")
@@ -292,6 +292,8 @@ def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> s
         errors.append(FileError(line, column, _("This column is required and is empty.")))
     elif _CONTROL.search(text):
         errors.append(FileError(line, column, _("Contains invisible control characters; type the value again.")))
+    elif invisible := _invisible(text):
+        errors.append(FileError(line, column, invisible))
     elif text.startswith(FORMULA_START):
         errors.append(
             FileError(
@@ -311,6 +313,21 @@ def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> s
             )
         )
     return text
+
+
+def _invisible(text: str) -> str | None:
+    try:
+        visible_text_validate(text)
+    except ValidationError as exc:
+        return _validation_message(exc)
+    return None
+
+
+def _email_canonical(email: str) -> str:
+    """The address as mail servers see it: a domain in Unicode (full-width letters, say) in its ASCII
+    form, so that it is compared with the accounts' addresses for what it is."""
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -392,7 +409,8 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
         if email and not any(e.line == line and e.column == "email" for e in errors[before:]):
             try:
                 email_validate(email)
-            except ValidationError:
+                email = _email_canonical(email)
+            except (ValidationError, UnicodeError):
                 errors.append(
                     FileError(line, "email", _("“%(value)s” is not a valid email address.") % {"value": email})
                 )

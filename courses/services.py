@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import get_connection
@@ -39,6 +40,7 @@ from .models import (
 )
 from .selectors import module_states, privileged_user_ids
 from .signals import course_completed, curriculum_module_loaded
+from .validators import visible_text_validate
 
 logger = logging.getLogger(__name__)
 
@@ -397,8 +399,14 @@ def _hidden_rows_warning(lines: list[int]) -> FileError:
 
 
 def cohort_create(*, course: Course, name: str, starts_on: datetime.date, ends_on: datetime.date) -> Cohort:
-    """Create a cohort. Raises CohortInvalid when the dates are in the wrong order or the name is taken."""
+    """Create a cohort. Raises CohortInvalid when the dates are in the wrong order or the name is taken.
+
+    The name is printed on certificates, so characters that reorder or pad it unseen are refused."""
     name = name.strip()
+    try:
+        visible_text_validate(name)
+    except ValidationError as exc:
+        raise CohortInvalid(" ".join(exc.messages), field="name") from exc
     if starts_on > ends_on:
         raise CohortInvalid(_("The start date must be on or before the end date."), field="ends_on")
     try:

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from courses.models import Enrollment, ParticipantProfile
+from courses.models import Cohort, Enrollment, ParticipantProfile
 from tests.courses.enrolment_files import HEADER, csv_bytes, nip_for, person
 from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
 
@@ -803,3 +803,125 @@ def test_the_schema_describes_the_new_result_fields(api_client):
     assert result["properties"]["hidden_rows"]["items"] == {"type": "integer"}
     assert result["properties"]["warnings"]["items"] == {"$ref": "#/components/schemas/FileError"}
     assert "hidden_rows" not in result["required"] and "warnings" not in result["required"]
+
+
+# --- names that would print reversed or padded on a certificate ------------------------------------
+
+INVISIBLE = {
+    "\u202a": "LEFT-TO-RIGHT EMBEDDING",
+    "\u202e": "RIGHT-TO-LEFT OVERRIDE",
+    "\u2066": "LEFT-TO-RIGHT ISOLATE",
+    "\u2069": "POP DIRECTIONAL ISOLATE",
+    "\u200b": "ZERO WIDTH SPACE",
+    "\u200d": "ZERO WIDTH JOINER",
+    "\u200f": "RIGHT-TO-LEFT MARK",
+    "\ufeff": "ZERO WIDTH NO-BREAK SPACE",
+    "\u2060": "WORD JOINER",
+    "\u00ad": "SOFT HYPHEN",
+    "\u3164": "HANGUL FILLER",
+}
+
+
+@pytest.mark.parametrize("char", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+@pytest.mark.parametrize("column", ["full_name", "unit", "position"])
+def test_invisible_characters_in_names_are_refused(op_client, cohort, nothing_written, char, column):
+    rows = [person(1), person(2, **{column: f"Siti {char}Rahmawati"})]
+    nothing_written()
+    response = upload(op_client, cohort, csv_bytes(rows), HTTP_ACCEPT_LANGUAGE="en")
+    assert errors_of(response) == [(3, column)]
+    assert response.json()["errors"][0]["message"] == (
+        f"Contains an invisible character (U+{ord(char):04X} {INVISIBLE[char]}) that changes how the text is "
+        "shown, e.g. reversed or padded on a certificate. Type the value again."
+    )
+
+
+def test_invisible_characters_are_refused_in_a_workbook_too(op_client, cohort, nothing_written):
+    rows = people_rows([person(1)])
+    rows[1][1] = "\u202eitiS"
+    nothing_written()
+    response = upload(op_client, cohort, workbook(sheet_rows(rows)), name="p.xlsx")
+    assert errors_of(response) == [(2, "full_name")]
+
+
+def test_a_byte_order_mark_starting_the_file_is_still_an_encoding_mark(op_client, cohort):
+    response = upload(op_client, cohort, b"\xef\xbb\xbf" + csv_bytes([person(1)]))
+    assert response.status_code == 200, response.content
+    assert ParticipantProfile.objects.get(nip=nip_for(1)).full_name == "Peserta Nomor 1"
+
+
+def test_a_byte_order_mark_inside_the_file_is_refused(op_client, cohort, nothing_written):
+    data = csv_bytes([person(1)]) + b"\xef\xbb\xbf" + csv_bytes([person(2)]).split(b"\r\n", 1)[1]
+    nothing_written()
+    assert errors_of(upload(op_client, cohort, data)) == [(3, "nip")]
+
+
+def test_an_email_with_an_invisible_character_is_refused(op_client, cohort, nothing_written):
+    nothing_written()
+    response = upload(op_client, cohort, csv_bytes([person(1, email="kepala@kaltim\u200bprov.go.id")]))
+    assert errors_of(response) == [(2, "email")]
+
+
+def test_a_full_width_domain_is_the_same_mailbox_as_the_staff_address(op_client, cohort, nothing_written):
+    # Mail servers see "ｋａｌｔｉｍprov.go.id" as kaltimprov.go.id: the address is the staff member's.
+    UserFactory(username="kabid", email="kepala.bidang@kaltimprov.go.id", is_staff=True)
+    nothing_written()
+    response = upload(op_client, cohort, csv_bytes([person(1, email="kepala.bidang@ｋａｌｔｉｍprov.go.id")]))
+    assert errors_of(response) == [(2, "email")]
+
+
+def test_an_internationalised_domain_is_stored_as_mail_servers_see_it(op_client, cohort):
+    response = upload(op_client, cohort, csv_bytes([person(1, email="Siti@Bücher.example")]))
+    assert response.status_code == 200, response.content
+    assert User.objects.get(username=nip_for(1)).email == "siti@xn--bcher-kva.example"
+    again = upload(op_client, cohort, csv_bytes([person(1, email="siti@bücher.example")]))
+    assert again.json()["unchanged"] == 1
+
+
+def test_the_admin_refuses_an_invisible_character_in_a_profile(client, admin_user):
+    profile = ParticipantProfileFactory(full_name="Siti Rahmawati")
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/courses/participantprofile/{profile.pk}/change/",
+        {
+            "user": profile.user_id,
+            "nip": profile.nip,
+            "full_name": "Siti \u202eitawahmaR",
+            "unit": profile.unit,
+            "position": profile.position,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Contains an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.full_name == "Siti Rahmawati"
+
+
+def test_a_cohort_name_with_an_invisible_character_is_refused(op_client, cohort):
+    response = op_client.post(
+        "/api/v1/cohorts/",
+        {"name": "Angkatan \u202eI", "course": cohort.course.slug, "starts_on": "2026-02-02", "ends_on": "2026-03-30"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "U+202E" in response.json()["name"][0]
+    assert list(Cohort.objects.all()) == [cohort]
+
+
+def test_the_cohort_page_refuses_an_invisible_character_too(client, cohort, operator):
+    client.force_login(operator)
+    response = client.post(
+        "/operator/cohorts/",
+        {"course": cohort.course.pk, "name": "Angkatan\u200b II", "starts_on": "2026-05-04", "ends_on": "2026-06-26"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "U+200B ZERO WIDTH SPACE" in response.content.decode()
+    assert list(Cohort.objects.all()) == [cohort]
+
+
+def test_the_export_defuses_formulas_by_the_import_s_rule():
+    from courses import csv_export, enrolment_file
+
+    assert csv_export.FORMULA_START is enrolment_file.FORMULA_START
