@@ -2,7 +2,9 @@
 
 import csv
 import datetime
+import functools
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -129,64 +131,114 @@ def _decode(data: bytes) -> str:
 
 
 def _csv_rows(text: str) -> list[RawRow]:
+    """The file's non-blank records with their line (record) numbers.
+
+    Bounded like a workbook: at most ``2 × IMPORT_MAX_ROWS + 1000`` records, blank ones included, are
+    read, and reading stops one filled row past the limit (the caller reports "too many rows")."""
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    field_limit = csv.field_size_limit()
-    # The csv module cannot say where a quotation mark was left open (the field runs on to the end of
-    # the file, or past its size limit and it gives up), nor tell that from a cell that is simply too
-    # long: _csv_scan finds either, at its line and column, before the rows are read.
-    if '"' in text or len(text) > field_limit:
-        problem = _csv_scan(text, delimiter, field_limit)
-        if problem is not None:
-            raise _csv_problem(text, delimiter, *problem)
+    max_rows = courses_setting("IMPORT_MAX_ROWS")
+    max_columns = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
+    max_read = max_rows * 2 + 1000
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[RawRow] = []
-    max_columns = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
-    try:
-        for line, row in enumerate(reader, start=1):
-            if len(row) > max_columns:
-                # The same bound as a workbook's; trailing empty fields (Excel writes ";;;") are fine.
-                beyond = [index for index, value in enumerate(row[max_columns:], start=max_columns) if value.strip()]
-                if beyond:
-                    raise _file_error(too_many_columns(line, beyond[0] + 1, max_columns), line=line)
-            rows.append((line, row, False))
-        return rows
-    except csv.Error as exc:  # pragma: no cover - _csv_scan finds what the csv module refuses first
-        raise _file_error(
-            _("The CSV file cannot be read from line %(line)d on. %(hint)s")
-            % {"line": len(rows) + 1, "hint": _save_as_hint()},
-            line=len(rows) + 1,
-        ) from exc
+    record = last_start = 0
+    while True:
+        start = reader.line_num + 1  # the text line this record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A field past the csv module's size limit: an unclosed quotation mark, or a cell too long.
+            raise _csv_problem(text, delimiter, record + 1, start) from exc
+        record, last_start = record + 1, start
+        if record > max_read:
+            raise _file_error(
+                _("The file has more than %(count)d lines, most of them empty. Delete the empty lines and try again.")
+                % {"count": max_read}
+            )
+        if not any(value.strip() for value in row):
+            continue
+        if len(row) > max_columns:
+            # The same bound as a workbook's; trailing empty fields (Excel writes ";;;") are fine.
+            beyond = [index for index, value in enumerate(row[max_columns:], start=max_columns) if value.strip()]
+            if beyond:
+                raise _file_error(too_many_columns(record, beyond[0] + 1, max_columns), line=record)
+        rows.append((record, row, False))
+        if len(rows) > max_rows + 1:
+            return rows
+    # The csv module ends a quotation mark left open at the end of the file as if it closed there,
+    # having read every line after it into one cell: look for one in the last record.
+    if record and '"' in text:
+        problem = _csv_scan(text, delimiter, csv.field_size_limit(), _line_offset(text, last_start))
+        if problem is not None:
+            raise _csv_problem(text, delimiter, record, last_start, problem)
+    return rows
 
 
-def _csv_scan(text: str, delimiter: str, max_chars: int) -> tuple[str, int, int, int] | None:
-    """The first unclosed quotation mark or over-long field: (kind, line, field index, length), or None.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Where text line ``line`` (1 = the first) starts; lines end as the csv module ends them."""
+    if line <= 1:
+        return 0
+    match = next(itertools.islice(_LINE_BREAK.finditer(text), line - 2, None), None)
+    return match.end() if match else len(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _csv_patterns(delimiter: str, max_chars: int) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Fields as the csv module reads them (non-strict): one field; a well-formed field and its
+    delimiter; a run of those. Possessive quantifiers: no backtracking, whatever the text."""
+    d, n = re.escape(delimiter), max_chars
+    field = re.compile(rf'"[^"]*+(?:""[^"]*+)*+("?)[^{d}\r\n]*+|[^{d}\r\n]*+')
+    # Closed and at most max_chars long, so that a field the csv module refuses is never skipped.
+    good = rf'(?:"(?:[^"]|""){{0,{n}}}+"[^{d}\r\n]{{0,{n}}}+|[^"{d}\r\n][^{d}\r\n]{{0,{n}}}+|){d}'
+    return field, re.compile(good), re.compile(rf"(?:{good})*+")
+
+
+def _csv_scan(text: str, delimiter: str, max_chars: int, position: int) -> tuple[str, int, int] | None:
+    """In the record starting at ``position``, the first unclosed quotation mark or over-long field:
+    (kind, field index, length), or None.
 
     Follows the csv module's reading (non-strict): a field that starts with a quotation mark runs
     to the next lone one, then to the next delimiter; any other field runs to the next delimiter or
-    line break. Lines are records, as the csv module counts them (a quoted line break does not end one).
+    line break, which ends the record. Well-formed fields are skipped in one regular-expression step,
+    so a record of a million fields costs milliseconds.
     """
-    d = re.escape(delimiter)
-    field = re.compile(rf'"[^"]*(?:""[^"]*)*("?)[^{d}\r\n]*|[^{d}\r\n]*')
-    position, line, index, end = 0, 1, 0, len(text)
+    field, good, run = _csv_patterns(delimiter, max_chars)
+    start = position
+    position = run.match(text, position).end()
+    index, end = 0, len(text)
     while True:
         match = field.match(text, position)
-        if match.group(0).startswith('"') and not match.group(1):
-            return ("unclosed", line, index, match.end() - match.start())
-        if match.end() - match.start() > max_chars:
-            return ("long", line, index, match.end() - match.start())
+        length = match.end() - match.start()
+        kind = "unclosed" if match.group(0).startswith('"') and not match.group(1) else "long"
+        if kind == "unclosed" or length > max_chars:
+            skipped = sum(1 for _ in good.finditer(text, start, match.start()))
+            return (kind, skipped + index, length)
         position = match.end()
-        if position >= end:
+        if position >= end or text[position] != delimiter:
             return None
-        if text[position] == delimiter:
-            index += 1
-            position += 1
-        else:
-            position += 2 if text.startswith("\r\n", position) else 1
-            line, index = line + 1, 0
+        index += 1
+        position += 1
 
 
-def _csv_problem(text: str, delimiter: str, kind: str, line: int, index: int, length: int) -> EnrolmentFileInvalid:
+def _csv_problem(
+    text: str, delimiter: str, record: int, start: int, problem: tuple[str, int, int] | None = None
+) -> EnrolmentFileInvalid:
+    """The error for record ``record`` (starting on text line ``start``) that the csv module could not read."""
+    problem = problem or _csv_scan(text, delimiter, csv.field_size_limit(), _line_offset(text, start))
+    if problem is None:
+        return _file_error(
+            _("The CSV file cannot be read from line %(line)d on. %(hint)s")
+            % {"line": record, "hint": _save_as_hint()},
+            line=record,
+        )
+    kind, index, length = problem
+    line = record
     column = None
     if line > 1:
         header = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline=""), delimiter=delimiter), [])

@@ -661,6 +661,37 @@ def test_a_cell_of_megabytes_is_too_long_not_an_unclosed_quote(op_client, cohort
     assert message == f"Too long: {len(unit) + (2 if quoted else 0)} characters; at most 200 are allowed."
 
 
+@pytest.mark.parametrize("blank", [b"\n", b"\r\n", b";;;;\r\n"], ids=["LF", "CRLF", "empty-fields"])
+def test_millions_of_blank_lines_are_refused_quickly(op_client, cohort, nothing_written, blank):
+    data = csv_bytes([person(1)], delimiter=";") + blank * ((5 * 2**20 - 1000) // len(blank))
+    nothing_written()
+    with bounded_memory(100):
+        response = upload(op_client, cohort, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert limit_error(response) == (
+        "The file has more than 41000 lines, most of them empty. Delete the empty lines and try again."
+    )
+
+
+def test_blank_lines_below_the_bound_are_skipped_as_before(op_client, cohort):
+    data = csv_bytes([person(1)]) + b"\r\n" * 30_000 + csv_bytes([person(2)]).split(b"\r\n", 1)[1]
+    response = upload(op_client, cohort, data)
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 2
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b'"",' * 1_500_000 + b'"terbuka', b'1,"' + b'""' * 2_000_000, b'1,"' + b'a""' * 1_500_000],
+    ids=["million-quoted-fields-then-open", "open-quote-of-escaped-quotes", "open-quote-of-text-and-quotes"],
+)
+def test_quotation_mark_puzzles_are_answered_quickly(op_client, cohort, nothing_written, tail):
+    data = csv_bytes([person(1)]) + tail
+    nothing_written()
+    with bounded_memory(100):
+        response = upload(op_client, cohort, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert errors_of(response) == [(3, None)]
+
+
 def test_quotes_that_close_are_read_as_before(op_client, cohort):
     rows = [person(1, full_name='Budi "Bud" Santoso'), person(2, unit="Dinas, Bidang TIK"), person(3)]
     response = upload(op_client, cohort, csv_bytes(rows))
