@@ -25,8 +25,10 @@ CHUNK = 64 * 1024
 # Excel holds at most 32,767 characters in a cell (at most 5 bytes each in XML, "&amp;"), and its tags
 # are short: a stretch of more than this without a "<" is no spreadsheet's.
 MAX_RUN = 1024 * 1024
-# The element and attribute names of the parts read (a workbook uses a few hundred).
+# The element and attribute names of the parts read (a workbook uses a few hundred), and how deep
+# its elements nest (a dozen levels at most).
 MAX_NAMES = 2000
+MAX_DEPTH = 100
 _REFERENCE = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -159,6 +161,7 @@ class _Book:
     def parse(self, name: str, target: Any) -> None:
         """Stream part ``name`` through ``target`` (an ElementTree parser target)."""
         names: set[str] = set()
+        depth = [0]
         book = self
 
         class Counted:
@@ -175,6 +178,9 @@ class _Book:
                             "try again."
                         )
                     )
+                depth[0] += 1
+                if depth[0] > MAX_DEPTH:
+                    raise XlsxDamaged(f"elements nested more than {MAX_DEPTH} deep in {name}")
                 if tag not in names or not names.issuperset(attrib):
                     names.add(tag)
                     names.update(attrib)
@@ -182,7 +188,10 @@ class _Book:
                         raise XlsxDamaged(f"more than {MAX_NAMES} distinct names in {name}")
                 target.start(tag, attrib)
 
-            end = target.end
+            def end(self, tag: str) -> None:
+                depth[0] -= 1
+                target.end(tag)
+
             data = target.data
 
             def close(self) -> None:

@@ -603,6 +603,29 @@ def test_a_sheet_outside_the_zip_is_damaged(op_client, cohort, nothing_written, 
     assert "damaged" in limit_error(response)
 
 
+def test_elements_nested_thousands_deep_are_damaged(op_client, cohort, nothing_written):
+    rows = sheet_rows(people_rows([person(1)]))
+    data = workbook(itertools.chain(rows, ["<a>"] * 100_000, ["</a>"] * 100_000))
+    nothing_written()
+    with bounded_memory(100):
+        response = upload(op_client, cohort, data, name="p.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    assert "damaged" in limit_error(response)
+
+
+def test_two_parts_of_one_name_are_damaged(op_client, cohort, nothing_written):
+    # Excel could show one copy of the sheet and the import read the other.
+    data = workbook(sheet_rows(people_rows([person(1)])))
+    with zipfile.ZipFile(io.BytesIO(data)) as source, pytest.warns(UserWarning, match="Duplicate name"):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                target.writestr(item, source.read(item))
+            target.writestr("xl/worksheets/sheet1.xml", source.read("xl/worksheets/sheet1.xml"))
+    nothing_written()
+    response = upload(op_client, cohort, out.getvalue(), name="p.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    assert "damaged" in limit_error(response)
+
+
 def test_rows_out_of_order_are_damaged(op_client, cohort, nothing_written):
     # Two rows numbered 2: a spreadsheet shows one of them, so which one the import reads is not clear.
     rows = sheet_rows(people_rows([person(1), person(2)]))
