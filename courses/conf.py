@@ -13,6 +13,14 @@ DEFAULTS: dict[str, Any] = {
     # Enrolment file limits.
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 20_000,
+    # What an XLSX file may unpack to, so that a small hostile file (a zip bomb, millions of empty
+    # rows or cells, one gigantic text) costs a worker seconds and megabytes, not minutes and
+    # gigabytes. A real list of 20,000 participants unpacks to about 10 MB in some 200,000 cells.
+    "IMPORT_MAX_UNPACKED_BYTES": 50 * 1024 * 1024,  # all the parts read, together
+    "IMPORT_MAX_ZIP_MEMBERS": 1000,  # parts in the file (a workbook has a dozen or so)
+    "IMPORT_MAX_CELLS": 500_000,  # cells in the sheet, empty ones included, and texts in the workbook
+    "IMPORT_MAX_CELLS_PER_ROW": 50,  # the last column that may hold a value
+    "IMPORT_MAX_CELL_CHARS": 2000,  # characters kept of one cell (the longest column allows 254)
     # How long an uploaded enrolment file waits for the operator's confirmation before the purge
     # deletes it (it holds personal data; confirming, cancelling or a failed import delete it at once).
     "IMPORT_STAGED_MAX_AGE_SECONDS": 2 * 60 * 60,

@@ -4,7 +4,9 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# One rule for what a spreadsheet runs as a formula: the import refuses such text, the export defuses it.
+from .enrolment_file import FORMULA_START
+
 BOM = "\ufeff"
 
 

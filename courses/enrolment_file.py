@@ -2,9 +2,10 @@
 
 import csv
 import datetime
+import functools
 import io
+import itertools
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -17,7 +18,8 @@ from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .errors import CoursesError
-from .validators import nip_validate
+from .validators import NIP_LENGTH, nip_validate, visible_text_validate
+from .xlsx_reader import DateCell, Limits, TooLong, XlsxDamaged, XlsxLimit, read_first_sheet, too_many_columns
 
 COLUMNS = ("nip", "full_name", "email", "unit", "position")
 REQUIRED = ("nip", "full_name", "email")
@@ -63,6 +65,12 @@ class EnrolmentRow:
     email: str
     unit: str
     position: str
+    # Not shown when the workbook is opened (a hidden row, or a hidden sheet): imported, and reported.
+    hidden: bool = False
+
+
+# A row of the file before validation: its line, its cells, hidden or not.
+RawRow = tuple[int, list[Any], bool]
 
 
 def _file_error(message: str, line: int | None = None, column: str | None = None) -> EnrolmentFileInvalid:
@@ -122,69 +130,195 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _csv_rows(text: str) -> list[list[Any]]:
+def _csv_rows(text: str) -> list[RawRow]:
+    """The file's non-blank records with their line (record) numbers.
+
+    Bounded like a workbook: at most ``2 × IMPORT_MAX_ROWS + 1000`` records, blank ones included, are
+    read, and reading stops one filled row past the limit (the caller reports "too many rows")."""
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    try:
-        for row in reader:
-            rows.append(row)
-        return rows
-    except csv.Error as exc:  # e.g. a quotation mark that is never closed swallows the rest of the file
-        raise _file_error(
-            _(
-                'The CSV file cannot be read from line %(line)d on: a quotation mark (") is probably not closed. '
-                "%(hint)s"
-            )
-            # Lines are spreadsheet rows (records), as everywhere in the report.
-            % {"line": len(rows) + 1, "hint": _save_as_hint()},
-            line=len(rows) + 1,
-        ) from exc
-
-
-def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    damaged = _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
     max_rows = courses_setting("IMPORT_MAX_ROWS")
-    # Empty (formatted) rows are skipped like in CSV, but reading them still costs time: bound them too.
+    max_columns = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
     max_read = max_rows * 2 + 1000
-    try:
-        # read_only streams the sheet; data_only=False keeps formulas visible so they can be refused.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise _file_error(damaged) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        # The stored size (<dimension>) is written by whatever tool made the file and may be wrong;
-        # without this, read-only mode trusts it and cuts columns or rows off.
-        sheet.reset_dimensions()
-        rows: list[list[Any]] = []
-        filled = 0
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            filled += any(_cell_text(v) for v in row)
-            if filled > max_rows + 1 or len(rows) > max_read:
-                break  # the caller reports "too many rows"
-        if len(rows) > max_read:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[RawRow] = []
+    record = last_start = 0
+    while True:
+        start = reader.line_num + 1  # the text line this record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A field past the csv module's size limit: an unclosed quotation mark, or a cell too long.
+            raise _csv_problem(text, delimiter, record + 1, start) from exc
+        record, last_start = record + 1, start
+        if record > max_read:
             raise _file_error(
-                _("The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again.")
+                _("The file has more than %(count)d lines, most of them empty. Delete the empty lines and try again.")
                 % {"count": max_read}
             )
-        return rows
-    except EnrolmentFileInvalid:
-        raise
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds of error on a damaged sheet
-        raise _file_error(damaged) from exc
-    finally:
-        workbook.close()
+        if not any(value.strip() for value in row):
+            continue
+        if len(row) > max_columns:
+            # The same bound as a workbook's; trailing empty fields (Excel writes ";;;") are fine.
+            beyond = [index for index, value in enumerate(row[max_columns:], start=max_columns) if value.strip()]
+            if beyond:
+                raise _file_error(too_many_columns(record, beyond[0] + 1, max_columns), line=record)
+        rows.append((record, row, False))
+        if len(rows) > max_rows + 1:
+            return rows
+    # The csv module ends a quotation mark left open at the end of the file as if it closed there,
+    # having read every line after it into one cell: look for one in the last record.
+    if record and '"' in text:
+        problem = _csv_scan(text, delimiter, csv.field_size_limit(), _line_offset(text, last_start))
+        if problem is not None:
+            raise _csv_problem(text, delimiter, record, last_start, problem)
+    return rows
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Where text line ``line`` (1 = the first) starts; lines end as the csv module ends them."""
+    if line <= 1:
+        return 0
+    match = next(itertools.islice(_LINE_BREAK.finditer(text), line - 2, None), None)
+    return match.end() if match else len(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _csv_patterns(delimiter: str, max_chars: int) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Fields as the csv module reads them (non-strict): one field; a well-formed field and its
+    delimiter; a run of those. Possessive quantifiers: no backtracking, whatever the text."""
+    d, n = re.escape(delimiter), max_chars
+    field = re.compile(rf'"[^"]*+(?:""[^"]*+)*+("?)[^{d}\r\n]*+|[^{d}\r\n]*+')
+    # Closed and at most max_chars long, so that a field the csv module refuses is never skipped.
+    good = rf'(?:"(?:[^"]|""){{0,{n}}}+"[^{d}\r\n]{{0,{n}}}+|[^"{d}\r\n][^{d}\r\n]{{0,{n}}}+|){d}'
+    return field, re.compile(good), re.compile(rf"(?:{good})*+")
+
+
+def _csv_scan(text: str, delimiter: str, max_chars: int, position: int) -> tuple[str, int, int] | None:
+    """In the record starting at ``position``, the first unclosed quotation mark or over-long field:
+    (kind, field index, length), or None.
+
+    Follows the csv module's reading (non-strict): a field that starts with a quotation mark runs
+    to the next lone one, then to the next delimiter; any other field runs to the next delimiter or
+    line break, which ends the record. Well-formed fields are skipped in one regular-expression step,
+    so a record of a million fields costs milliseconds.
+    """
+    field, good, run = _csv_patterns(delimiter, max_chars)
+    start = position
+    position = run.match(text, position).end()
+    index, end = 0, len(text)
+    while True:
+        match = field.match(text, position)
+        length = match.end() - match.start()
+        kind = "unclosed" if match.group(0).startswith('"') and not match.group(1) else "long"
+        if kind == "unclosed" or length > max_chars:
+            skipped = sum(1 for _ in good.finditer(text, start, match.start()))
+            return (kind, skipped + index, length)
+        position = match.end()
+        if position >= end or text[position] != delimiter:
+            return None
+        index += 1
+        position += 1
+
+
+def _csv_problem(
+    text: str, delimiter: str, record: int, start: int, problem: tuple[str, int, int] | None = None
+) -> EnrolmentFileInvalid:
+    """The error for record ``record`` (starting on text line ``start``) that the csv module could not read."""
+    problem = problem or _csv_scan(text, delimiter, csv.field_size_limit(), _line_offset(text, start))
+    if problem is None:
+        return _file_error(
+            _("The CSV file cannot be read from line %(line)d on. %(hint)s")
+            % {"line": record, "hint": _save_as_hint()},
+            line=record,
+        )
+    kind, index, length = problem
+    line = record
+    column = None
+    if line > 1:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline=""), delimiter=delimiter), [])
+        name = header[index].strip().lower().lstrip("\ufeff") if index < len(header) else ""
+        column = name if name in COLUMNS else None
+    where = _("the column “%(name)s”") % {"name": column} if column else _("column %(number)d") % {"number": index + 1}
+    if kind == "unclosed":
+        # Column stays None: the rest of the file is unreadable from here, not only this cell.
+        return _file_error(
+            _(
+                'The CSV file cannot be read from line %(line)d on: a quotation mark (") opened in %(where)s on '
+                "that line is never closed, so everything after it would be read into that one cell. "
+                "%(hint)s"
+            )
+            % {"line": line, "where": where, "hint": _save_as_hint()},
+            line=line,
+        )
+    return _file_error(
+        _("Too long: %(count)d characters; at most %(max)d are allowed.")
+        % {
+            "count": length,
+            "max": {**MAX_LENGTH, "nip": NIP_LENGTH}.get(column, courses_setting("IMPORT_MAX_CELL_CHARS")),
+        },
+        line=line,
+        column=column,
+    )
+
+
+def _xlsx_rows(data: bytes) -> list[RawRow]:
+    max_rows = courses_setting("IMPORT_MAX_ROWS")
+    cells_per_row = courses_setting("IMPORT_MAX_CELLS_PER_ROW")
+    # Empty (formatted) rows are skipped like in CSV, but reading them still costs time: bound them too.
+    max_read = max_rows * 2 + 1000
+    max_cells = courses_setting("IMPORT_MAX_CELLS")
+    limits = Limits(
+        unpacked_bytes=courses_setting("IMPORT_MAX_UNPACKED_BYTES"),
+        members=courses_setting("IMPORT_MAX_ZIP_MEMBERS"),
+        rows=max_read,
+        cells=max_cells,
+        # A cell is two elements (<c><v>) and up to three attributes, 9 units; the strings' table and
+        # the rows add less. A real list of 20,000 participants is about 1.2 million.
+        units=6 * max_cells,
+        cells_per_row=cells_per_row,
+        cell_chars=courses_setting("IMPORT_MAX_CELL_CHARS"),
+        # Header and one row too many: enough for the caller to report "too many rows".
+        filled_rows=max_rows + 2,
+    )
+    try:
+        rows = read_first_sheet(data, limits=limits)
+    except XlsxLimit as exc:
+        raise _file_error(exc.message, line=exc.line) from exc
+    except XlsxDamaged as exc:
+        raise _file_error(
+            _("The XLSX file is damaged or is not an Excel workbook. %(hint)s") % {"hint": _save_as_hint()}
+        ) from exc
+    return [(row.line, row.values, row.hidden) for row in rows]
 
 
 def _cell_text(value: Any) -> str:
-    if value is None:
+    if value is None or isinstance(value, TooLong):
         return ""
     return str(value).strip()
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, TooLong | DateCell) or bool(_cell_text(value))
+
+
+def _not_text(value: Any, max_length: int) -> str | None:
+    """Why a spreadsheet cell cannot be read as text, or None."""
+    if isinstance(value, DateCell):
+        return _(
+            "This cell holds a date or time (%(value)s), not text. Format the column as Text and type the value again."
+        ) % {"value": value}
+    if isinstance(value, TooLong):
+        return _("Too long: %(count)d characters; at most %(max)d are allowed.") % {
+            "count": value.length,
+            "max": max_length,
+        }
+    return None
 
 
 def _nip_cell(value: Any, today: datetime.date) -> str:
@@ -192,10 +326,17 @@ def _nip_cell(value: Any, today: datetime.date) -> str:
         raise ValidationError(
             _("The NIP was stored as a number and has lost digits. Format the NIP column as Text and type it again.")
         )
+    problem = _not_text(value, NIP_LENGTH)
+    if problem:
+        raise ValidationError(problem)
     return nip_validate(_cell_text(value), today=today)
 
 
 def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> str:
+    problem = _not_text(value, MAX_LENGTH[column])
+    if problem:
+        errors.append(FileError(line, column, problem))
+        return ""
     text = _WHITESPACE.sub(" ", _cell_text(value)) if column == "full_name" else _cell_text(value)
     if column not in REQUIRED and text in EMPTY_MARKS:
         return ""  # people write "-" for "none" in optional columns
@@ -203,6 +344,8 @@ def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> s
         errors.append(FileError(line, column, _("This column is required and is empty.")))
     elif _CONTROL.search(text):
         errors.append(FileError(line, column, _("Contains invisible control characters; type the value again.")))
+    elif invisible := _invisible(text):
+        errors.append(FileError(line, column, invisible))
     elif text.startswith(FORMULA_START):
         errors.append(
             FileError(
@@ -222,6 +365,21 @@ def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> s
             )
         )
     return text
+
+
+def _invisible(text: str) -> str | None:
+    try:
+        visible_text_validate(text)
+    except ValidationError as exc:
+        return _validation_message(exc)
+    return None
+
+
+def _email_canonical(email: str) -> str:
+    """The address as mail servers see it: a domain in Unicode (full-width letters, say) in its ASCII
+    form, so that it is compared with the accounts' addresses for what it is."""
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
 
 
 def _validation_message(error: ValidationError) -> str:
@@ -249,9 +407,9 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
     else:
         rows = _csv_rows(_decode(data))
 
-    if not rows or not any(_cell_text(v) for v in rows[0]):
+    if not rows or rows[0][0] != 1 or not any(_filled(v) for v in rows[0][1]):
         raise _file_error(_("Line 1 must be the header row (nip, full_name, email, unit, position)."), line=1)
-    header = [_cell_text(v).lower().lstrip("\ufeff") for v in rows[0]]
+    header = [_cell_text(v).lower().lstrip("\ufeff") for v in rows[0][1]]
     errors: list[FileError] = []
     seen: dict[str, int] = {}
     for index, name_ in enumerate(header):
@@ -274,7 +432,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
     if errors:
         raise EnrolmentFileInvalid(errors)
 
-    data_rows = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(_cell_text(v) for v in row)]
+    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(_filled(v) for v in row)]
     max_rows = courses_setting("IMPORT_MAX_ROWS")
     if len(data_rows) > max_rows:
         raise _file_error(
@@ -290,7 +448,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
 
     parsed: list[EnrolmentRow] = []
     today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
-    for line, row in data_rows:
+    for line, row, hidden in data_rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}
         before = len(errors)
         try:
@@ -303,13 +461,14 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
         if email and not any(e.line == line and e.column == "email" for e in errors[before:]):
             try:
                 email_validate(email)
-            except ValidationError:
+                email = _email_canonical(email)
+            except (ValidationError, UnicodeError):
                 errors.append(
                     FileError(line, "email", _("“%(value)s” is not a valid email address.") % {"value": email})
                 )
         unit = _text_cell("unit", cells.get("unit"), errors, line)
         position = _text_cell("position", cells.get("position"), errors, line)
-        parsed.append(EnrolmentRow(line, nip, full_name, email.lower(), unit, position))
+        parsed.append(EnrolmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
 
     errors += _duplicates(parsed, "nip", _("This NIP appears more than once in the file (lines %(lines)s)."))
     errors += _duplicates(

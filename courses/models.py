@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_nip
+from .validators import validate_nip, visible_text_validate
 
 
 class Stage(models.TextChoices):
@@ -97,9 +97,10 @@ class ParticipantProfile(models.Model):
         verbose_name=_("user"),
     )
     nip = models.CharField(_("NIP"), max_length=18, unique=True, validators=[validate_nip])
-    full_name = models.CharField(_("full name"), max_length=150)
-    unit = models.CharField(_("unit (OPD)"), max_length=200, blank=True)
-    position = models.CharField(_("position"), max_length=200, blank=True)
+    # What a certificate or report prints: no characters that reorder or pad it unseen.
+    full_name = models.CharField(_("full name"), max_length=150, validators=[visible_text_validate])
+    unit = models.CharField(_("unit (OPD)"), max_length=200, blank=True, validators=[visible_text_validate])
+    position = models.CharField(_("position"), max_length=200, blank=True, validators=[visible_text_validate])
     invited_at = models.DateTimeField(_("invitation sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -121,7 +122,7 @@ class Cohort(models.Model):
     """A group of participants taking a course together, run by operators."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("course"))
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(_("name"), max_length=150, validators=[visible_text_validate])
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import get_connection
@@ -17,6 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .curriculum import CurriculumError, CurriculumReport, read_markdown, read_yaml, require
@@ -36,8 +38,9 @@ from .models import (
     ParticipantProfile,
     Stage,
 )
-from .selectors import module_states
+from .selectors import module_states, privileged_user_ids
 from .signals import course_completed, curriculum_module_loaded
+from .validators import visible_text_validate
 
 logger = logging.getLogger(__name__)
 
@@ -363,14 +366,47 @@ class EnrolmentImportResult:
     total: int
     enrolled: int
     dry_run: bool
+    # Lines imported although the workbook does not show them (hidden rows, or a hidden sheet).
+    hidden_rows: tuple[int, ...] = ()
+    # What the operator should know although nothing is wrong enough to refuse the file.
+    warnings: tuple[FileError, ...] = ()
 
-    def as_dict(self) -> dict[str, int | bool]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        """The result as the API returns it; ``hidden_rows`` and ``warnings`` only when there are any."""
+        values = asdict(self)
+        del values["hidden_rows"], values["warnings"]
+        if self.hidden_rows:
+            values["hidden_rows"] = list(self.hidden_rows)
+        if self.warnings:
+            values["warnings"] = [warning.as_dict() for warning in self.warnings]
+        return values
+
+
+def _hidden_rows_warning(lines: list[int]) -> FileError:
+    shown = ", ".join(str(line) for line in lines[:20]) + (", …" if len(lines) > 20 else "")
+    return FileError(
+        None,
+        None,
+        ngettext(
+            "%(count)d row is hidden in the workbook (a hidden row or a hidden sheet), so it is easily missed "
+            "when the file is checked; it is imported like the others. Line: %(lines)s.",
+            "%(count)d rows are hidden in the workbook (hidden rows or a hidden sheet), so they are easily missed "
+            "when the file is checked; they are imported like the others. Lines: %(lines)s.",
+            len(lines),
+        )
+        % {"count": len(lines), "lines": shown},
+    )
 
 
 def cohort_create(*, course: Course, name: str, starts_on: datetime.date, ends_on: datetime.date) -> Cohort:
-    """Create a cohort. Raises CohortInvalid when the dates are in the wrong order or the name is taken."""
+    """Create a cohort. Raises CohortInvalid when the dates are in the wrong order or the name is taken.
+
+    The name is printed on certificates, so characters that reorder or pad it unseen are refused."""
     name = name.strip()
+    try:
+        visible_text_validate(name)
+    except ValidationError as exc:
+        raise CohortInvalid(" ".join(exc.messages), field="name") from exc
     if starts_on > ends_on:
         raise CohortInvalid(_("The start date must be on or before the end date."), field="ends_on")
     try:
@@ -385,48 +421,111 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-def _existing_for_rows(rows: list[EnrolmentRow], batch: int):
-    """Profiles by NIP, users by NIP username and by lower-cased email (a fixed number of queries per batch)."""
+@dataclass
+class _Existing:
+    """What the database already holds for the people of a file (see ``_existing_for_rows``)."""
+
+    profiles: dict[str, ParticipantProfile]  # by NIP
+    users_by_username: dict[str, Any]
+    users_by_email: dict[str, list[Any]]  # by lower-cased email: every account, whichever case it uses
+    privileged: set[int]  # ids of the staff, superuser and operator accounts among all of the above
+
+
+def _existing_for_rows(rows: list[EnrolmentRow], batch: int) -> _Existing:
+    """Profiles by NIP, users by NIP username and by lower-cased email, and which of those accounts are
+    privileged (a fixed number of queries per batch)."""
     User = get_user_model()
-    profiles: dict[str, ParticipantProfile] = {}
-    users_by_username: dict[str, Any] = {}
-    users_by_email: dict[str, Any] = {}
+    existing = _Existing(profiles={}, users_by_username={}, users_by_email={}, privileged=set())
     nips = [row.nip for row in rows]
     emails = [row.email for row in rows]
+    user_ids: set[int] = set()
     for chunk in _chunks(nips, batch):
         for profile in ParticipantProfile.objects.filter(nip__in=chunk).select_related("user"):
-            profiles[profile.nip] = profile
+            existing.profiles[profile.nip] = profile
+            user_ids.add(profile.user_id)
         for user in User.objects.filter(username__in=chunk).select_related("participant_profile"):
-            users_by_username[user.username] = user
+            existing.users_by_username[user.username] = user
+            user_ids.add(user.pk)
     for chunk in _chunks(emails, batch):
         for user in (
             User.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=chunk)
             .select_related("participant_profile")
+            .order_by("pk")
         ):
-            users_by_email.setdefault(user.email_lower, user)
-    return profiles, users_by_username, users_by_email
+            existing.users_by_email.setdefault(user.email_lower, []).append(user)
+            user_ids.add(user.pk)
+    for chunk in _chunks(sorted(user_ids), batch):
+        existing.privileged |= privileged_user_ids(user_ids=chunk)
+    return existing
 
 
-def _email_conflicts(rows, profiles, users_by_email) -> list[FileError]:
+def _row_changes(profile: ParticipantProfile, row: EnrolmentRow) -> bool:
+    wanted = {"full_name": row.full_name, "unit": row.unit, "position": row.position}
+    return any(getattr(profile, k) != v for k, v in wanted.items()) or profile.user.email.lower() != row.email
+
+
+def _account_conflicts(rows: list[EnrolmentRow], existing: _Existing) -> list[FileError]:
+    """The rows that would attach a profile to, or change, an account that is not purely a participant's.
+
+    A file names people by NIP and email, and whoever writes it must not be able to take over an
+    account through them (API.md "Security rules"). So a row is refused when:
+
+    - its NIP is the username of an account without this NIP's profile: a staff, superuser or
+      operator account (some offices use the NIP as staff username), but also a plain account
+      with no profile at all, or another participant's. A plain account may be anyone's (made by
+      hand, by another app, or left when a profile was deleted) and may hold a password: the file
+      cannot prove it is the participant's, so an administrator has to sort it out. Column ``nip``;
+    - its NIP is the profile of a staff, superuser or operator account and the row would change
+      anything (name, unit, position or email); an unchanged row only enrols them. Column ``nip``;
+    - its email belongs (in any letter case) to an account other than this person's. Column ``email``.
+
+    Inactive accounts count as what they are: they can be reactivated.
+    """
     errors = []
     for row in rows:
-        owner = users_by_email.get(row.email)
-        if owner is None:
-            continue
-        owner_profile = getattr(owner, "participant_profile", None)
-        if owner_profile is not None and owner_profile.nip == row.nip:
-            continue
-        if owner_profile is None and owner.username == row.nip:
-            continue
-        errors.append(
-            FileError(
-                row.line,
-                "email",
-                _("This email already belongs to another person (%(who)s); every person needs their own email.")
-                % {"who": f"NIP …{owner_profile.nip[-4:]}" if owner_profile else _("a staff account")},
+        profile = existing.profiles.get(row.nip)
+        named_after = existing.users_by_username.get(row.nip)
+        if profile is None and named_after is not None:
+            other = getattr(named_after, "participant_profile", None)
+            if other is not None and named_after.pk not in existing.privileged:
+                message = _(
+                    "This NIP is the username of the account of another participant (NIP …%(nip)s); "
+                    "ask an administrator to correct that account."
+                ) % {"nip": other.nip[-4:]}
+            else:
+                message = _(
+                    "This NIP is already the username of an account that is not a participant's (for example "
+                    "a staff or operator account). The import never takes over or changes such an account; "
+                    "ask an administrator to check it."
+                )
+            errors.append(FileError(row.line, "nip", message))
+        elif profile is not None and profile.user_id in existing.privileged and _row_changes(profile, row):
+            errors.append(
+                FileError(
+                    row.line,
+                    "nip",
+                    _(
+                        "This participant's account is also a staff, administrator or operator account, so the "
+                        "import does not change it (name, unit, position or email). Change it in the "
+                        "administration, or leave the row as the account stands."
+                    ),
+                )
             )
-        )
+        person = profile.user_id if profile is not None else (named_after.pk if named_after else None)
+        for owner in existing.users_by_email.get(row.email, []):
+            if owner.pk == person:
+                continue
+            owner_profile = getattr(owner, "participant_profile", None)
+            errors.append(
+                FileError(
+                    row.line,
+                    "email",
+                    _("This email already belongs to another person (%(who)s); every person needs their own email.")
+                    % {"who": f"NIP …{owner_profile.nip[-4:]}" if owner_profile else _("a staff account")},
+                )
+            )
+            break
     return errors
 
 
@@ -439,17 +538,21 @@ def enrolment_import(
     Side effects (not in a dry run): creates accounts (username = NIP, no usable password) and
     profiles for new people, updates changed name/email/unit/position of known people (matched by
     NIP), enrols everyone in the cohort, and after commit enqueues invitation emails for the new
-    accounts. All or nothing: any invalid row raises EnrolmentFileInvalid listing every problem and
-    writes nothing. Idempotent: importing the same file again reports everything unchanged.
+    accounts. Never attaches a profile to, nor changes, an account that is not purely a
+    participant's (staff, superuser, operator, or a plain account named after the NIP): such rows
+    are errors, in a dry run too (``_account_conflicts`` has the rules). All or nothing: any invalid
+    row raises EnrolmentFileInvalid listing every problem and writes nothing. Idempotent: importing
+    the same file again reports everything unchanged.
     """
     rows = read_enrolment_file(upload, name=name, size=size)
     batch = courses_setting("IMPORT_BATCH_SIZE")
     # One import per cohort at a time; concurrent imports of the same people fail cleanly below.
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    profiles, users_by_username, users_by_email = _existing_for_rows(rows, batch)
-    errors = _email_conflicts(rows, profiles, users_by_email)
+    existing = _existing_for_rows(rows, batch)
+    errors = _account_conflicts(rows, existing)
     if errors:
         raise EnrolmentFileInvalid(errors)
+    profiles = existing.profiles
 
     new_rows, changed, unchanged = [], [], 0
     for row in rows:
@@ -457,8 +560,7 @@ def enrolment_import(
         if profile is None:
             new_rows.append(row)
             continue
-        wanted = {"full_name": row.full_name, "unit": row.unit, "position": row.position}
-        if all(getattr(profile, k) == v for k, v in wanted.items()) and profile.user.email.lower() == row.email:
+        if not _row_changes(profile, row):
             unchanged += 1
         else:
             changed.append((profile, row))
@@ -468,6 +570,7 @@ def enrolment_import(
             Enrollment.objects.filter(cohort=cohort, participant_id__in=chunk).values_list("participant_id", flat=True)
         )
     to_enrol = len(new_rows) + sum(1 for p in profiles.values() if p.pk not in enrolled_ids)
+    hidden = [row.line for row in rows if row.hidden]
     result = EnrolmentImportResult(
         created=len(new_rows),
         updated=len(changed),
@@ -475,13 +578,15 @@ def enrolment_import(
         total=len(rows),
         enrolled=to_enrol,
         dry_run=dry_run,
+        hidden_rows=tuple(hidden),
+        warnings=(_hidden_rows_warning(hidden),) if hidden else (),
     )
     if dry_run:
         return result
 
     try:
         with transaction.atomic():
-            new_profiles = _create_participants(new_rows, users_by_username, batch)
+            new_profiles = _create_participants(new_rows, batch)
             _update_participants(changed, batch)
             participants = list(profiles.values()) + new_profiles
             Enrollment.objects.bulk_create(
@@ -502,11 +607,13 @@ def enrolment_import(
     return result
 
 
-def _create_participants(rows: list[EnrolmentRow], users_by_username: dict, batch: int) -> list[ParticipantProfile]:
+def _create_participants(rows: list[EnrolmentRow], batch: int) -> list[ParticipantProfile]:
+    # Always new accounts: an existing account named after a NIP was refused by _account_conflicts,
+    # and one created since then makes the insert fail (EnrolmentConflict) rather than be taken over.
     User = get_user_model()
     unusable = make_password(None)
-    users = {row.nip: users_by_username[row.nip] for row in rows if row.nip in users_by_username}
-    fresh = [User(username=row.nip, email=row.email, password=unusable) for row in rows if row.nip not in users]
+    users = {}
+    fresh = [User(username=row.nip, email=row.email, password=unusable) for row in rows]
     for user in User.objects.bulk_create(fresh, batch_size=batch):
         users[user.username] = user
     profiles = [

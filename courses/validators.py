@@ -1,4 +1,4 @@
-"""NIP (Nomor Induk Pegawai) validation as the enrolment file table defines it; the normal form of a login name."""
+"""NIP (Nomor Induk Pegawai) validation, the normal form of a login name, and text a certificate prints."""
 
 import datetime
 import re
@@ -84,3 +84,36 @@ def nip_validate(value: str, *, today: datetime.date | None = None) -> str:
 def validate_nip(value: str) -> None:
     """Model-field validator form of :func:`nip_validate`."""
     nip_validate(value)
+
+
+# Characters that change how text is laid out or pad it without being seen: control characters
+# (but tab and line breaks),
+# format characters (Unicode category Cf: the bidirectional embeddings, overrides and isolates
+# U+202A–U+202E and U+2066–U+2069, zero-width spaces, joiners and marks U+200B–U+200F, U+2060–U+2064,
+# the byte order mark U+FEFF, soft hyphens, tags), line and paragraph separators, lone surrogates,
+# and the invisible combining marks, variation selectors and blank "letters" that pass for text.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_INVISIBLE_OTHERS = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+
+
+def visible_text_validate(value: str) -> None:
+    """Refuse text with characters that are not seen but change what is shown.
+
+    A name, unit or position with a right-to-left override prints reversed on a certificate, and
+    one with zero-width characters looks like another person's name. Raises ``ValidationError``
+    (code ``invisible_character``) naming the first such character.
+    """
+    for char in str(value or ""):
+        if char in "\t\n\r":  # white space, seen as such (and folded where it matters)
+            continue
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES or _INVISIBLE_OTHERS.match(char):
+            raise ValidationError(
+                _(
+                    "Contains an invisible character (U+%(code)04X %(name)s) that changes how the text is shown, "
+                    "e.g. reversed or padded on a certificate. Type the value again."
+                ),
+                code="invisible_character",
+                params={"code": ord(char), "name": unicodedata.name(char, "")},
+            )

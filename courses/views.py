@@ -158,6 +158,8 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % result.as_dict(),
         )
+        for warning in result.warnings:
+            messages.warning(request, warning.message)
         return redirect("courses:operator-cohort", pk=cohort.pk)
 
     form = EnrolmentUploadForm(request.POST, request.FILES)

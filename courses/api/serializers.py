@@ -74,6 +74,12 @@ class EnrolmentImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV (comma or semicolon, UTF-8) or XLSX enrolment file."))
 
 
+class FileErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
 class EnrolmentImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
@@ -81,12 +87,16 @@ class EnrolmentImportResultSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     enrolled = serializers.IntegerField(help_text=_("Participants newly enrolled in this cohort."))
     dry_run = serializers.BooleanField()
-
-
-class FileErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField(allow_null=True)
-    column = serializers.CharField(allow_null=True)
-    message = serializers.CharField()
+    hidden_rows = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text=_("Present when there are any: lines imported although the workbook hides them."),
+    )
+    warnings = serializers.ListField(
+        child=FileErrorSerializer(),
+        required=False,
+        help_text=_("Present when there are any: what to check although it did not stop the import."),
+    )
 
 
 class EnrolmentImportErrorSerializer(serializers.Serializer):
