@@ -36,7 +36,7 @@ from certificates.models import Certificate  # noqa: E402
 from certificates.pdf import CertificateContent, render_certificate_pdf  # noqa: E402
 from certificates.services import certificate_issue  # noqa: E402
 from courses.models import Cohort, Course, Enrollment, ParticipantProfile  # noqa: E402
-from tests.courses.enrolment_files import nip_for  # noqa: E402
+from tests.courses.enrollment_files import nip_for  # noqa: E402
 
 
 def completed_enrollments(count: int, offset: int, name_for) -> list[int]:

@@ -270,8 +270,8 @@ CELERY_BEAT_SCHEDULE["courses-invitations-sweep"] = {
     "task": "courses.tasks.invitations_sweep_task",
     "schedule": 600.0,
 }
-CELERY_BEAT_SCHEDULE["courses-enrolment-uploads-purge"] = {
-    "task": "courses.tasks.enrolment_uploads_purge_task",
+CELERY_BEAT_SCHEDULE["courses-enrollment-uploads-purge"] = {
+    "task": "courses.tasks.enrollment_uploads_purge_task",
     "schedule": 900.0,
 }
 CELERY_BEAT_SCHEDULE["assessments-expire-attempts"] = {

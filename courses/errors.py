@@ -32,7 +32,7 @@ class CohortInvalid(CoursesError):
         super().__init__(message)
 
 
-class EnrolmentConflict(CoursesError):
+class EnrollmentConflict(CoursesError):
     code = "conflict"
     message = _("Another import changed the same participants at the same moment; please upload the file again.")
 

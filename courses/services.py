@@ -23,8 +23,8 @@ from django.utils.translation import ngettext
 from .conf import courses_setting
 from .curriculum import CurriculumError, CurriculumReport, read_markdown, read_yaml, require
 from .emails import invitation_message
-from .enrolment_file import EnrolmentFileInvalid, EnrolmentRow, FileError, read_enrolment_file
-from .errors import CohortInvalid, EnrolmentConflict, ModuleLocked
+from .enrollment_file import EnrollmentFileInvalid, EnrollmentRow, FileError, read_enrollment_file
+from .errors import CohortInvalid, EnrollmentConflict, ModuleLocked
 from .extensions import module_extras
 from .models import (
     Cohort,
@@ -359,7 +359,7 @@ def quiz_result_record(*, enrollment: Enrollment, module: Module, score_percent:
 
 
 @dataclass(frozen=True)
-class EnrolmentImportResult:
+class EnrollmentImportResult:
     created: int
     updated: int
     unchanged: int
@@ -431,7 +431,7 @@ class _Existing:
     privileged: set[int]  # ids of the staff, superuser and operator accounts among all of the above
 
 
-def _existing_for_rows(rows: list[EnrolmentRow], batch: int) -> _Existing:
+def _existing_for_rows(rows: list[EnrollmentRow], batch: int) -> _Existing:
     """Profiles by NIP, users by NIP username and by lower-cased email, and which of those accounts are
     privileged (a fixed number of queries per batch)."""
     User = get_user_model()
@@ -460,12 +460,12 @@ def _existing_for_rows(rows: list[EnrolmentRow], batch: int) -> _Existing:
     return existing
 
 
-def _row_changes(profile: ParticipantProfile, row: EnrolmentRow) -> bool:
+def _row_changes(profile: ParticipantProfile, row: EnrollmentRow) -> bool:
     wanted = {"full_name": row.full_name, "unit": row.unit, "position": row.position}
     return any(getattr(profile, k) != v for k, v in wanted.items()) or profile.user.email.lower() != row.email
 
 
-def _account_conflicts(rows: list[EnrolmentRow], existing: _Existing) -> list[FileError]:
+def _account_conflicts(rows: list[EnrollmentRow], existing: _Existing) -> list[FileError]:
     """The rows that would attach a profile to, or change, an account that is not purely a participant's.
 
     A file names people by NIP and email, and whoever writes it must not be able to take over an
@@ -530,9 +530,9 @@ def _account_conflicts(rows: list[EnrolmentRow], existing: _Existing) -> list[Fi
 
 
 @transaction.atomic
-def enrolment_import(
+def enrollment_import(
     *, cohort: Cohort, upload: IO[bytes], name: str = "", size: int | None = None, dry_run: bool = False
-) -> EnrolmentImportResult:
+) -> EnrollmentImportResult:
     """Enrol the people of an enrolment file (CSV or XLSX) into ``cohort``.
 
     Side effects (not in a dry run): creates accounts (username = NIP, no usable password) and
@@ -541,17 +541,17 @@ def enrolment_import(
     accounts. Never attaches a profile to, nor changes, an account that is not purely a
     participant's (staff, superuser, operator, or a plain account named after the NIP): such rows
     are errors, in a dry run too (``_account_conflicts`` has the rules). All or nothing: any invalid
-    row raises EnrolmentFileInvalid listing every problem and writes nothing. Idempotent: importing
+    row raises EnrollmentFileInvalid listing every problem and writes nothing. Idempotent: importing
     the same file again reports everything unchanged.
     """
-    rows = read_enrolment_file(upload, name=name, size=size)
+    rows = read_enrollment_file(upload, name=name, size=size)
     batch = courses_setting("IMPORT_BATCH_SIZE")
     # One import per cohort at a time; concurrent imports of the same people fail cleanly below.
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     existing = _existing_for_rows(rows, batch)
     errors = _account_conflicts(rows, existing)
     if errors:
-        raise EnrolmentFileInvalid(errors)
+        raise EnrollmentFileInvalid(errors)
     profiles = existing.profiles
 
     new_rows, changed, unchanged = [], [], 0
@@ -571,7 +571,7 @@ def enrolment_import(
         )
     to_enrol = len(new_rows) + sum(1 for p in profiles.values() if p.pk not in enrolled_ids)
     hidden = [row.line for row in rows if row.hidden]
-    result = EnrolmentImportResult(
+    result = EnrollmentImportResult(
         created=len(new_rows),
         updated=len(changed),
         unchanged=unchanged,
@@ -595,7 +595,7 @@ def enrolment_import(
                 ignore_conflicts=True,
             )
     except IntegrityError as exc:
-        raise EnrolmentConflict() from exc
+        raise EnrollmentConflict() from exc
 
     invite_ids = [p.user_id for p in new_profiles]
     if invite_ids:
@@ -607,9 +607,9 @@ def enrolment_import(
     return result
 
 
-def _create_participants(rows: list[EnrolmentRow], batch: int) -> list[ParticipantProfile]:
+def _create_participants(rows: list[EnrollmentRow], batch: int) -> list[ParticipantProfile]:
     # Always new accounts: an existing account named after a NIP was refused by _account_conflicts,
-    # and one created since then makes the insert fail (EnrolmentConflict) rather than be taken over.
+    # and one created since then makes the insert fail (EnrollmentConflict) rather than be taken over.
     User = get_user_model()
     unusable = make_password(None)
     users = {}
@@ -625,7 +625,7 @@ def _create_participants(rows: list[EnrolmentRow], batch: int) -> list[Participa
     return ParticipantProfile.objects.bulk_create(profiles, batch_size=batch)
 
 
-def _update_participants(changed: list[tuple[ParticipantProfile, EnrolmentRow]], batch: int) -> None:
+def _update_participants(changed: list[tuple[ParticipantProfile, EnrollmentRow]], batch: int) -> None:
     if not changed:
         return
     now = timezone.now()
@@ -651,15 +651,16 @@ def _update_participants(changed: list[tuple[ParticipantProfile, EnrolmentRow]],
 
 # Where the operator pages keep an enrolment file between its dry-run report and the confirmation.
 # Names are "<unix time>-<random>", so the purge needs no storage metadata to find stale ones.
+# The folder keeps its first spelling: the purge must still find files staged before a deploy.
 STAGED_UPLOADS_DIR = "enrolment-uploads"
 
 
-def enrolment_upload_stage(*, data: bytes) -> str:
+def enrollment_upload_stage(*, data: bytes) -> str:
     """Keep an enrolment file until the operator confirms the import; return its storage path.
 
     Side effects: writes one file to the default storage. It holds participants' personal data, so
-    it is removed by ``enrolment_upload_take`` / ``enrolment_upload_discard`` and, if the operator
-    never comes back, by ``enrolment_uploads_purge``. Not idempotent: every call writes a new file.
+    it is removed by ``enrollment_upload_take`` / ``enrollment_upload_discard`` and, if the operator
+    never comes back, by ``enrollment_uploads_purge``. Not idempotent: every call writes a new file.
     """
     name = f"{STAGED_UPLOADS_DIR}/{int(timezone.now().timestamp())}-{uuid.uuid4().hex}"
     return default_storage.save(name, ContentFile(data))
@@ -671,7 +672,7 @@ def _is_staged(path: str) -> bool:
     return folder == STAGED_UPLOADS_DIR and bool(name) and "/" not in name and ".." not in name
 
 
-def enrolment_upload_take(*, path: str) -> bytes | None:
+def enrollment_upload_take(*, path: str) -> bytes | None:
     """Read a staged enrolment file and delete it; None when it is gone (purged or already taken).
 
     Side effects: deletes the file, so the confirmation is one-use and the personal data does not
@@ -686,7 +687,7 @@ def enrolment_upload_take(*, path: str) -> bytes | None:
         default_storage.delete(path)
 
 
-def enrolment_upload_discard(*, path: str) -> bool:
+def enrollment_upload_discard(*, path: str) -> bool:
     """Delete a staged enrolment file the operator cancelled; True if there was one. Idempotent."""
     if not _is_staged(path) or not default_storage.exists(path):
         return False
@@ -701,7 +702,7 @@ def _staged_at(name: str) -> datetime.datetime | None:
     return datetime.datetime.fromtimestamp(int(stamp), tz=datetime.UTC)
 
 
-def enrolment_uploads_purge(*, now: datetime.datetime | None = None) -> int:
+def enrollment_uploads_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete staged enrolment files older than ``IMPORT_STAGED_MAX_AGE_SECONDS``; return how many.
 
     For operators who never confirmed or cancelled (closed the tab, walked away). Side effects:

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .conf import courses_setting
-from .enrolment_file import EnrolmentFileInvalid, FileError
-from .errors import CohortInvalid, EnrolmentConflict
-from .forms import CohortForm, EnrolmentUploadForm
+from .enrollment_file import EnrollmentFileInvalid, FileError
+from .errors import CohortInvalid, EnrollmentConflict
+from .forms import CohortForm, EnrollmentUploadForm
 from .models import Cohort, Enrollment, Lesson
 from .reports import cohort_progress_csv_response, cohort_progress_xlsx_response
 from .selectors import (
@@ -35,13 +35,14 @@ from .selectors import (
 )
 from .services import (
     cohort_create,
-    enrolment_import,
-    enrolment_upload_discard,
-    enrolment_upload_stage,
-    enrolment_upload_take,
+    enrollment_import,
+    enrollment_upload_discard,
+    enrollment_upload_stage,
+    enrollment_upload_take,
     lesson_complete,
 )
 
+# The stored key keeps its first spelling, so uploads staged before a deploy can still be confirmed.
 UPLOADS_SESSION_KEY = "courses_enrolment_uploads"
 
 
@@ -106,7 +107,7 @@ def operator_cohort(request: HttpRequest, pk: int) -> HttpResponse:
 def _stash_upload(request: HttpRequest, cohort: Cohort, name: str, data: bytes) -> str:
     token = uuid.uuid4().hex
     uploads = request.session.get(UPLOADS_SESSION_KEY, {})
-    uploads[token] = {"cohort": cohort.pk, "path": enrolment_upload_stage(data=data), "name": name}
+    uploads[token] = {"cohort": cohort.pk, "path": enrollment_upload_stage(data=data), "name": name}
     request.session[UPLOADS_SESSION_KEY] = uploads
     return token
 
@@ -123,7 +124,7 @@ def _unstash_upload(request: HttpRequest, token: str) -> dict | None:
 def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload → dry-run report (errors to fix, or counts) → confirm (or cancel) → import."""
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-    context = {"cohort": cohort, "form": EnrolmentUploadForm(), "max_mb": courses_setting("IMPORT_MAX_BYTES") / 2**20}
+    context = {"cohort": cohort, "form": EnrollmentUploadForm(), "max_mb": courses_setting("IMPORT_MAX_BYTES") / 2**20}
     if request.method == "GET":
         return render(request, "courses/operator/import.html", context)
 
@@ -135,19 +136,19 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("courses:operator-import", pk=cohort.pk)
         _unstash_upload(request, token)
         if "cancel" in request.POST:
-            enrolment_upload_discard(path=entry["path"])
+            enrollment_upload_discard(path=entry["path"])
             return redirect("courses:operator-import", pk=cohort.pk)
         # Taking the file deletes it: the personal data goes whether the import succeeds or fails.
-        data = enrolment_upload_take(path=entry["path"])
+        data = enrollment_upload_take(path=entry["path"])
         if data is None:  # purged while the operator was away
             messages.error(request, _("That upload has expired; please choose the file again."))
             return redirect("courses:operator-import", pk=cohort.pk)
         try:
-            result = enrolment_import(cohort=cohort, upload=io.BytesIO(data), name=entry["name"])
-        except EnrolmentFileInvalid as exc:
+            result = enrollment_import(cohort=cohort, upload=io.BytesIO(data), name=entry["name"])
+        except EnrollmentFileInvalid as exc:
             context.update(errors=exc.errors, filename=entry["name"])
             return render(request, "courses/operator/import.html", context, status=400)
-        except EnrolmentConflict as exc:
+        except EnrollmentConflict as exc:
             messages.error(request, str(exc.message))
             return redirect("courses:operator-import", pk=cohort.pk)
         messages.success(
@@ -162,7 +163,7 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, warning.message)
         return redirect("courses:operator-cohort", pk=cohort.pk)
 
-    form = EnrolmentUploadForm(request.POST, request.FILES)
+    form = EnrollmentUploadForm(request.POST, request.FILES)
     context["form"] = form
     if not form.is_valid():
         return render(request, "courses/operator/import.html", context, status=400)
@@ -170,13 +171,13 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
     max_bytes = courses_setting("IMPORT_MAX_BYTES")
     data = upload.read(max_bytes + 1)
     try:
-        result = enrolment_import(
+        result = enrollment_import(
             cohort=cohort, upload=io.BytesIO(data), name=upload.name, size=upload.size, dry_run=True
         )
-    except EnrolmentFileInvalid as exc:
+    except EnrollmentFileInvalid as exc:
         context.update(errors=exc.errors, filename=upload.name)
         return render(request, "courses/operator/import.html", context, status=400)
-    except EnrolmentConflict as exc:  # pragma: no cover - a dry run writes nothing
+    except EnrollmentConflict as exc:  # pragma: no cover - a dry run writes nothing
         context.update(errors=[FileError(None, None, str(exc.message))], filename=upload.name)
         return render(request, "courses/operator/import.html", context, status=400)
     context.update(result=result, filename=upload.name, token=_stash_upload(request, cohort, upload.name, data))

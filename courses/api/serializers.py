@@ -70,7 +70,7 @@ class CohortSerializer(serializers.Serializer):
         return value.strip()
 
 
-class EnrolmentImportRequestSerializer(serializers.Serializer):
+class EnrollmentImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV (comma or semicolon, UTF-8) or XLSX enrolment file."))
 
 
@@ -80,7 +80,7 @@ class FileErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class EnrolmentImportResultSerializer(serializers.Serializer):
+class EnrollmentImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
@@ -99,7 +99,7 @@ class EnrolmentImportResultSerializer(serializers.Serializer):
     )
 
 
-class EnrolmentImportErrorSerializer(serializers.Serializer):
+class EnrollmentImportErrorSerializer(serializers.Serializer):
     errors = FileErrorSerializer(many=True)
 
 

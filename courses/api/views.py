@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses.auth_limits import lockout_headers, lockout_message, login_lockout
-from courses.enrolment_file import EnrolmentFileInvalid
-from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled, SignInLocked
+from courses.enrollment_file import EnrollmentFileInvalid
+from courses.errors import CohortInvalid, CoursesError, EnrollmentConflict, ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
@@ -35,7 +35,7 @@ from courses.selectors import (
     participant_enrollments,
     user_is_operator,
 )
-from courses.services import cohort_create, enrolment_import, lesson_complete
+from courses.services import cohort_create, enrollment_import, lesson_complete
 
 from .permissions import IsOperator, IsParticipant
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
@@ -45,10 +45,10 @@ from .serializers import (
     CourseDetailSerializer,
     CourseListSerializer,
     CredentialsErrorSerializer,
+    EnrollmentImportErrorSerializer,
+    EnrollmentImportRequestSerializer,
+    EnrollmentImportResultSerializer,
     EnrollmentProgressSerializer,
-    EnrolmentImportErrorSerializer,
-    EnrolmentImportRequestSerializer,
-    EnrolmentImportResultSerializer,
     ErrorSerializer,
     LessonSerializer,
     TokenSerializer,
@@ -134,14 +134,14 @@ class CohortListCreateView(APIView):
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
-class EnrolmentImportView(APIView):
+class EnrollmentImportView(APIView):
     permission_classes = [IsOperator]
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": EnrolmentImportRequestSerializer},
+        request={"multipart/form-data": EnrollmentImportRequestSerializer},
         parameters=[OpenApiParameter("dry_run", bool, description="Validate and count without writing.")],
-        responses={200: EnrolmentImportResultSerializer, 400: EnrolmentImportErrorSerializer},
+        responses={200: EnrollmentImportResultSerializer, 400: EnrollmentImportErrorSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         cohort = get_object_or_404(Cohort, pk=pk)
@@ -153,10 +153,12 @@ class EnrolmentImportView(APIView):
             )
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
         try:
-            result = enrolment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
-        except EnrolmentFileInvalid as exc:
+            result = enrollment_import(
+                cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run
+            )
+        except EnrollmentFileInvalid as exc:
             return Response({"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
-        except EnrolmentConflict as exc:
+        except EnrollmentConflict as exc:
             return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
         return Response(result.as_dict())
 

@@ -21,7 +21,7 @@ from certificates.codes import code_display
 from certificates.models import Certificate
 from courses.models import Cohort, Course, Enrollment, LessonCompletion
 from courses.services import lesson_complete, quiz_result_record
-from tests.courses.enrolment_files import csv_bytes, nip_for, person
+from tests.courses.enrollment_files import csv_bytes, nip_for, person
 from tests.e2e.conftest import DESKTOP, PHONE, import_playwright
 from tests.factories import CohortFactory, EnrollmentFactory, UserFactory
 
