@@ -13,10 +13,18 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.curriculum import CurriculumError, CurriculumReport, read_yaml, require
+from courses.curriculum import (
+    CurriculumError,
+    CurriculumReport,
+    read_yaml,
+    require,
+    sync_children,
+    sync_delete_missing,
+    sync_fields,
+)
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
-from courses.services import quiz_result_record, sync_children, sync_delete_missing, sync_fields
+from courses.services import quiz_result_record
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
 from .models import (

@@ -493,7 +493,7 @@ def test_invitations_send_is_idempotent():
 
 
 def test_invitation_send_failure_releases_the_claim(monkeypatch):
-    from courses import services
+    from courses.services import invitations as services
 
     profile = ParticipantProfileFactory()
 
