@@ -643,7 +643,7 @@ def test_the_progress_page_exports_its_filtered_table_to_excel(client, course, o
 
 
 def test_the_csv_streams_a_chunk_of_enrollments_at_a_time(api_client, course, operator, settings, monkeypatch):
-    from courses import selectors
+    from courses.selectors import progress as selectors
 
     settings.COURSES_PROGRESS_CHUNK_SIZE = 2
     cohort = CohortFactory(course=course)

@@ -1,0 +1,58 @@
+"""Reads of the courses app, each a fixed number of queries, one module per concern; re-exported here.
+
+``catalogue`` (courses, outlines, lessons, module access), ``progress`` (module states, the progress
+of enrollments), ``cohorts``, ``accounts`` (operators, privileged accounts) and ``invitations``.
+Other apps import from ``courses.selectors``.
+"""
+
+from .accounts import privileged_user_ids, user_is_operator
+from .catalogue import (
+    OUTLINE_EXTRAS,
+    CourseOutline,
+    LessonView,
+    ModuleAccess,
+    ModuleOutline,
+    course_list_published,
+    course_outline,
+    enrollment_for_course,
+    lesson_view,
+    module_access,
+)
+from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
+from .invitations import invitations_pending
+from .progress import (
+    PROGRESS_EXTRAS,
+    EnrollmentProgressView,
+    ModuleProgressView,
+    enrollments_progress,
+    enrollments_progress_chunks,
+    module_states,
+    participant_enrollments,
+)
+
+__all__ = [
+    "OUTLINE_EXTRAS",
+    "PROGRESS_EXTRAS",
+    "CourseOutline",
+    "EnrollmentProgressView",
+    "LessonView",
+    "ModuleAccess",
+    "ModuleOutline",
+    "ModuleProgressView",
+    "cohort_enrollments",
+    "cohort_list",
+    "cohort_participants",
+    "cohort_units",
+    "course_list_published",
+    "course_outline",
+    "enrollment_for_course",
+    "enrollments_progress",
+    "enrollments_progress_chunks",
+    "invitations_pending",
+    "lesson_view",
+    "module_access",
+    "module_states",
+    "participant_enrollments",
+    "privileged_user_ids",
+    "user_is_operator",
+]
