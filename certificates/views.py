@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courses.models import Cohort
-from courses.views import operator_required
+from courses.permissions import operator_required
 
 from .api.permissions import VerifyThrottle
 from .api.views import archive_payload

@@ -18,8 +18,8 @@ from assessments.selectors import (
     quiz_with_answer_key,
 )
 from assessments.services import answers_save, attempt_start, attempt_submit
-from courses.api.permissions import IsOperator
 from courses.errors import CoursesError
+from courses.permissions import IsOperator
 
 from .serializers import (
     AnswersSerializer,

@@ -22,9 +22,9 @@ from certificates.selectors import (
     verification_payload,
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
-from courses.api.permissions import IsOperator, IsParticipant
 from courses.api.renderers import FileRenderersMixin
 from courses.models import Cohort
+from courses.permissions import IsOperator, IsParticipant
 
 from .permissions import VerifyThrottle
 from .renderers import PDFRenderer

@@ -22,6 +22,7 @@ from courses.auth_limits import lockout_headers, lockout_message, login_lockout
 from courses.enrollment_file import EnrollmentFileInvalid
 from courses.errors import CohortInvalid, CoursesError, EnrollmentConflict, ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
+from courses.permissions import IsOperator, IsParticipant
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
     cohort_enrollments,
@@ -37,7 +38,6 @@ from courses.selectors import (
 )
 from courses.services import cohort_create, enrollment_import, lesson_complete
 
-from .permissions import IsOperator, IsParticipant
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
 from .serializers import (
     CohortProgressSerializer,

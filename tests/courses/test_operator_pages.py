@@ -231,7 +231,7 @@ def test_a_confirmation_that_fails_deletes_the_staged_file_and_writes_nothing(op
 
 
 def test_a_conflicting_import_deletes_the_staged_file(operator_client, staged, monkeypatch):
-    from courses import views
+    from courses.views import operator as views
     from courses.errors import EnrollmentConflict
 
     def conflict(**kwargs):

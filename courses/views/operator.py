@@ -1,78 +1,33 @@
-"""Server-rendered pages of the courses app: catalogue, sign-in, and the operators' cohort pages."""
+"""Operators' pages: cohorts, a cohort's participants, the enrollment import and the progress report."""
 
 import io
 import uuid
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .conf import courses_setting
-from .enrollment_file import EnrollmentFileInvalid, FileError
-from .errors import CohortInvalid, EnrollmentConflict
-from .forms import CohortForm, EnrollmentUploadForm
-from .models import Cohort, Enrollment, Lesson
-from .reports import cohort_progress_csv_response, cohort_progress_xlsx_response
-from .selectors import (
-    cohort_enrollments,
-    cohort_list,
-    cohort_participants,
-    cohort_units,
-    course_list_published,
-    course_outline,
-    enrollments_progress,
-    lesson_view,
-    module_access,
-    participant_enrollments,
-    user_is_operator,
-)
-from .services import (
+from ..conf import courses_setting
+from ..enrollment_file import EnrollmentFileInvalid, FileError
+from ..errors import CohortInvalid, EnrollmentConflict
+from ..forms import CohortForm, EnrollmentUploadForm
+from ..models import Cohort
+from ..permissions import operator_required
+from ..reports import cohort_progress_csv_response, cohort_progress_xlsx_response
+from ..selectors import cohort_enrollments, cohort_list, cohort_participants, cohort_units, enrollments_progress
+from ..services import (
     cohort_create,
     enrollment_import,
     enrollment_upload_discard,
     enrollment_upload_stage,
     enrollment_upload_take,
-    lesson_complete,
 )
 
 # The stored key keeps its first spelling, so uploads staged before a deploy can still be confirmed.
 UPLOADS_SESSION_KEY = "courses_enrolment_uploads"
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "courses/home.html",
-        {"courses": course_list_published(), "is_operator": user_is_operator(request.user)},
-    )
-
-
-def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    outline = course_outline(slug=slug)
-    if outline is None:
-        raise Http404
-    return render(request, "courses/course_detail.html", {"outline": outline})
-
-
-def operator_required(view):
-    """Signed-in operators only: others are sent to log in, or refused with 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user_is_operator(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @operator_required
@@ -183,68 +138,6 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(result=result, filename=upload.name, token=_stash_upload(request, cohort, upload.name, data))
     return render(request, "courses/operator/import.html", context)
 
-
-# --- Participant pages ---------------------------------------------------------------------------
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The participant's enrolments with progress; operators go to their cohorts."""
-    if not hasattr(request.user, "participant_profile"):
-        if user_is_operator(request.user):
-            return redirect("courses:operator-cohorts")
-        return redirect("courses:home")
-    progress = enrollments_progress(participant_enrollments(user=request.user))
-    return render(request, "courses/dashboard.html", {"progress": progress})
-
-
-@login_required
-def enrollment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A participant's course: the modules with their state, lessons and quiz."""
-    enrollment = get_object_or_404(participant_enrollments(user=request.user), pk=pk)
-    (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
-    outline = course_outline(slug=enrollment.cohort.course.slug, published_only=False)
-    done = set(enrollment.lesson_completions.values_list("lesson_id", flat=True))
-    modules = [
-        {"outline": item, "progress": module_progress}
-        for item, module_progress in zip(outline.modules, progress.modules, strict=True)
-    ]
-    return render(
-        request,
-        "courses/enrollment_detail.html",
-        {"progress": progress, "modules": modules, "done": done, "outline": outline},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def lesson_page(request: HttpRequest, pk: int) -> HttpResponse:
-    lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=pk)
-    access = module_access(user=request.user, module=lesson.module)
-    if access.enrollment is None and not user_is_operator(request.user):
-        return render(request, "courses/locked.html", {"lesson": lesson, "not_enrolled": True}, status=403)
-    if access.enrollment is not None and not access.allowed:
-        return render(request, "courses/locked.html", {"lesson": lesson, "enrollment": access.enrollment}, status=403)
-    if request.method == "POST":
-        if access.enrollment is None:
-            raise PermissionDenied
-        lesson_complete(enrollment=access.enrollment, lesson=lesson)
-        view = lesson_view(lesson=lesson, enrollment=access.enrollment)
-        if view.next_id and request.POST.get("then") == "next":
-            following = Lesson.objects.select_related("module").get(pk=view.next_id)
-            if (
-                following.module_id == lesson.module_id
-                or module_access(user=request.user, module=following.module).allowed
-            ):
-                return redirect("courses:lesson", pk=view.next_id)
-            # The module's last lesson: its quiz (shown on the course page) comes next, not a locked lesson.
-            return redirect("courses:enrollment", pk=access.enrollment.pk)
-        return redirect("courses:lesson", pk=lesson.pk)
-    view = lesson_view(lesson=lesson, enrollment=access.enrollment)
-    return render(request, "courses/lesson.html", {"view": view, "enrollment": access.enrollment})
-
-
-# --- Operator progress ---------------------------------------------------------------------------
 
 PROGRESS_SORTS = {
     "name": lambda item: item.enrollment.participant.full_name.lower(),
