@@ -318,7 +318,8 @@ def _answer_key(attempt: Attempt) -> _AnswerKey:
 
 def _lock_open(attempt: Attempt) -> Attempt:
     """Lock the attempt row for this transaction; raise unless it is still open."""
-    # of=self: lock only the attempt, not the quiz and module rows every participant shares.
+    # of=self: lock only the attempt, not the quiz and module rows every participant shares. The attempt
+    # comes before the enrollment quiz_result_record locks (the order in courses.locks).
     locked = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__module").get(pk=attempt.pk)
     if locked.status == AttemptStatus.SUBMITTED:
         raise AlreadySubmitted()

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from .codes import code_display, code_normalize
-from .models import Certificate, CertificateStatus
+from .models import Certificate, CertificateArchive, CertificateStatus
 
 
 def certificate_by_code(text: str) -> Certificate | None:
@@ -101,3 +101,14 @@ def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any
     if certificate.status == CertificateStatus.REVOKED:
         body.update(revoked_at=certificate.revoked_at, reason=certificate.revoked_reason)
     return body, HTTPStatus.OK
+
+
+def archive_payload(archive: CertificateArchive) -> dict[str, Any]:
+    """A cohort archive's state as the API returns it and the page shows it (``ArchiveSerializer`` documents it)."""
+    return {
+        "id": archive.pk,
+        "status": archive.status,
+        "total": archive.total,
+        "done": archive.done,
+        "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
+    }

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.locks import enrollment_lock
 from courses.models import Enrollment
 
 from .codes import code_display, code_generate
@@ -60,11 +61,7 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
     the text it will carry. Returns the valid certificate if there is one already."""
     # The enrolment's row lock serialises issuers of the same enrolment; plain queries rather than
     # annotated subqueries, as compiling those cost more than the database's work.
-    enrollment = (
-        Enrollment.objects.select_for_update(of=("self",))
-        .select_related("participant", "cohort__course")
-        .get(pk=enrollment_id)
-    )
+    enrollment = enrollment_lock(enrollment_id, select_related=("participant", "cohort__course"))
     if enrollment.completed_at is None:
         raise NotCompleted()
     existing = list(Certificate.objects.filter(enrollment_id=enrollment_id).values_list("pk", "status"))

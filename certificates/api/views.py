@@ -15,6 +15,7 @@ from certificates.codes import code_display
 from certificates.errors import CertificatesError
 from certificates.models import CertificateArchive
 from certificates.selectors import (
+    archive_payload,
     certificate_by_code,
     certificate_verification,
     certificate_visible_to,
@@ -22,11 +23,11 @@ from certificates.selectors import (
     verification_payload,
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
+from certificates.throttles import VerifyThrottle
 from courses.api.renderers import FileRenderersMixin
 from courses.models import Cohort
 from courses.permissions import IsOperator, IsParticipant
 
-from .permissions import VerifyThrottle
 from .renderers import PDFRenderer
 from .serializers import (
     ArchiveSerializer,
@@ -139,18 +140,6 @@ class ReissueView(APIView):
             return _error(exc, status.HTTP_409_CONFLICT)
         data = MyCertificateSerializer(issued, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
-
-
-def archive_payload(archive: CertificateArchive) -> dict:
-    from django.urls import reverse
-
-    return {
-        "id": archive.pk,
-        "status": archive.status,
-        "total": archive.total,
-        "done": archive.done,
-        "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
-    }
 
 
 class CohortArchiveView(APIView):

@@ -16,6 +16,7 @@ from ..curriculum import (
     sync_delete_missing,
     sync_fields,
 )
+from ..locks import enrollments_lock
 from ..models import Course, Enrollment, Lesson, Module, Stage
 from ..signals import curriculum_module_loaded
 from .progress import _modules_complete_if_done
@@ -117,8 +118,8 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
             create=lambda module=module, **values: Lesson.objects.create(module=module, **values),
             report=report,
         )
-        # Lock before deleting, in the order lesson_complete takes its locks (enrolment, then
-        # the lesson row), so a participant completing a lesson right now cannot deadlock us.
+        # Lock before deleting, in the order of courses.locks (enrolments, then the lesson rows),
+        # the order lesson_complete takes them, so a participant completing a lesson cannot deadlock us.
         sync_delete_missing(
             kind="lesson",
             existing=existing_lessons,
@@ -136,8 +137,7 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
 def _enrollments_lock_unfinished(*, module: Module) -> list[int]:
     """Lock and return the enrolments with started, unfinished progress in ``module`` (in id order)."""
     return list(
-        Enrollment.objects.select_for_update(of=("self",))
-        .filter(module_progress__module=module, module_progress__completed_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        enrollments_lock(
+            Enrollment.objects.filter(module_progress__module=module, module_progress__completed_at__isnull=True)
+        ).values_list("pk", flat=True)
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ..errors import ModuleLocked
 from ..extensions import module_extras
+from ..locks import enrollment_lock
 from ..models import Enrollment, Lesson, LessonCompletion, Module, ModuleProgress, ModuleState
 from ..selectors import module_states
 from ..signals import course_completed
@@ -117,7 +118,7 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> bool:
     """
     # Serialise concurrent writes for this enrolment so the completion checks see each other
     # (of=self: never the cohort row, which every participant of the cohort shares).
-    enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=enrollment.pk)
+    enrollment = enrollment_lock(enrollment.pk)
     module = lesson.module
     _ensure_unlocked(enrollment=enrollment, module=module)
     _, created = LessonCompletion.objects.get_or_create(enrollment=enrollment, lesson=lesson)
@@ -139,7 +140,7 @@ def quiz_result_record(*, enrollment: Enrollment, module: Module, score_percent:
     sends ``course_completed`` once, after commit). Idempotent: recording the same result again
     changes nothing.
     """
-    enrollment = Enrollment.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=enrollment.pk)
+    enrollment = enrollment_lock(enrollment.pk)
     progress, _ = ModuleProgress.objects.get_or_create(enrollment=enrollment, module=module)
     ModuleProgress.objects.filter(pk=progress.pk).filter(
         Q(best_score__isnull=True) | Q(best_score__lt=score_percent)

@@ -231,8 +231,8 @@ def test_a_confirmation_that_fails_deletes_the_staged_file_and_writes_nothing(op
 
 
 def test_a_conflicting_import_deletes_the_staged_file(operator_client, staged, monkeypatch):
-    from courses.views import operator as views
     from courses.errors import EnrollmentConflict
+    from courses.views import operator as views
 
     def conflict(**kwargs):
         raise EnrollmentConflict()
