@@ -25,16 +25,16 @@ from courses.models import Cohort, Enrollment, Lesson
 from courses.permissions import IsOperator, IsParticipant
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
+    LessonAccessReason,
     cohort_enrollments,
     cohort_list,
     course_list_published,
     course_outline,
     enrollment_for_course,
     enrollments_progress,
+    lesson_access,
     lesson_view,
-    module_access,
     participant_enrollments,
-    user_is_operator,
 )
 from courses.services import cohort_create, enrollment_import, lesson_complete
 
@@ -167,16 +167,8 @@ def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN, head
     return Response({"detail": str(exc.message), "code": exc.code}, status=status_code, headers=headers)
 
 
-def _lesson_access(request: Request, lesson: Lesson):
-    """The enrolment through which the user reads ``lesson`` (None for an operator's preview)."""
-    access = module_access(user=request.user, module=lesson.module)
-    if access.enrollment is None:
-        if user_is_operator(request.user):
-            return None
-        raise NotEnrolled()
-    if not access.allowed:
-        raise ModuleLocked()
-    return access.enrollment
+# What a refused lesson_access means in the API (an unpublished course's lesson is a 404).
+LESSON_REFUSALS = {LessonAccessReason.NOT_ENROLLED: NotEnrolled, LessonAccessReason.MODULE_LOCKED: ModuleLocked}
 
 
 class LessonDetailView(APIView):
@@ -185,12 +177,13 @@ class LessonDetailView(APIView):
 
     @extend_schema(responses={200: LessonSerializer, 403: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
-        try:
-            enrollment = _lesson_access(request, lesson)
-        except CoursesError as exc:
-            return _error(exc)
-        return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=enrollment)).data)
+        lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=pk)
+        access = lesson_access(user=request.user, lesson=lesson)
+        if access.reason == LessonAccessReason.UNPUBLISHED:
+            raise Http404
+        if not access.allowed:
+            return _error(LESSON_REFUSALS[access.reason]())
+        return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=access.enrollment)).data)
 
 
 class LessonCompleteView(APIView):

@@ -7,6 +7,7 @@ from django.db.models import Count, F, Prefetch, QuerySet
 
 from ..extensions import module_extras
 from ..models import Course, Enrollment, Lesson, LessonCompletion, Module, ModuleState
+from .accounts import user_is_operator
 from .progress import module_states
 
 # Extras every module outline carries (contract: "quiz": {...} or null).
@@ -91,6 +92,52 @@ def module_access(*, user, module: Module) -> ModuleAccess:
     if enrollment is None:
         return ModuleAccess(enrollment=None, state=ModuleState.LOCKED)
     return ModuleAccess(enrollment=enrollment, state=module_states(enrollment=enrollment)[module.pk])
+
+
+class LessonAccessReason:
+    """Why ``lesson_access`` answered as it did; API views return these as error codes."""
+
+    NOT_ENROLLED = "not_enrolled"
+    MODULE_LOCKED = "module_locked"
+    UNPUBLISHED = "unpublished"
+    PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class LessonAccess:
+    """Whether a user may read a lesson, through which enrollment (None: not enrolled, or a preview), and why."""
+
+    enrollment: Enrollment | None
+    allowed: bool
+    reason: str = ""
+
+    @property
+    def preview(self) -> bool:
+        """An operator's read-only look: nothing is completed through it."""
+        return self.reason == LessonAccessReason.PREVIEW
+
+
+def lesson_access(*, user, lesson: Lesson) -> LessonAccess:
+    """May ``user`` read ``lesson``? The one rule for the lesson page and the lesson API.
+
+    Participants read the lessons of published courses only (an unpublished course's lessons do not
+    exist for them: ``unpublished``, shown as 404), through their enrollment, once the lesson's module
+    is unlocked (``not_enrolled``, ``module_locked``: 403). Operators may preview any lesson they are
+    not enrolled for, and every lesson of an unpublished course, read-only (``preview``). One to three
+    queries; ``lesson.module.course`` should be selected with the lesson.
+    """
+    if not lesson.module.course.published:
+        if user_is_operator(user):
+            return LessonAccess(enrollment=None, allowed=True, reason=LessonAccessReason.PREVIEW)
+        return LessonAccess(enrollment=None, allowed=False, reason=LessonAccessReason.UNPUBLISHED)
+    access = module_access(user=user, module=lesson.module)
+    if access.enrollment is None:
+        if user_is_operator(user):
+            return LessonAccess(enrollment=None, allowed=True, reason=LessonAccessReason.PREVIEW)
+        return LessonAccess(enrollment=None, allowed=False, reason=LessonAccessReason.NOT_ENROLLED)
+    if not access.allowed:
+        return LessonAccess(enrollment=access.enrollment, allowed=False, reason=LessonAccessReason.MODULE_LOCKED)
+    return LessonAccess(enrollment=access.enrollment, allowed=True)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import Enrollment, Lesson
 from ..selectors import (
+    LessonAccessReason,
     course_list_published,
     course_outline,
     enrollments_progress,
+    lesson_access,
     lesson_view,
     module_access,
     participant_enrollments,
@@ -67,13 +69,15 @@ def enrollment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lesson_page(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=pk)
-    access = module_access(user=request.user, module=lesson.module)
-    if access.enrollment is None and not user_is_operator(request.user):
+    access = lesson_access(user=request.user, lesson=lesson)
+    if access.reason == LessonAccessReason.UNPUBLISHED:
+        raise Http404
+    if access.reason == LessonAccessReason.NOT_ENROLLED:
         return render(request, "courses/locked.html", {"lesson": lesson, "not_enrolled": True}, status=403)
-    if access.enrollment is not None and not access.allowed:
+    if not access.allowed:
         return render(request, "courses/locked.html", {"lesson": lesson, "enrollment": access.enrollment}, status=403)
     if request.method == "POST":
-        if access.enrollment is None:
+        if access.preview:  # read-only: an operator's preview completes nothing
             raise PermissionDenied
         lesson_complete(enrollment=access.enrollment, lesson=lesson)
         view = lesson_view(lesson=lesson, enrollment=access.enrollment)
