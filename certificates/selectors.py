@@ -84,7 +84,9 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
 
 
 def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any], int]:
-    """What anyone may learn from a code: the contract's verification body and its HTTP status."""
+    """What anyone may learn from a code: the contract's verification body and its HTTP status.
+
+    The only builder of that body, for the API and the page; ``VerifySerializer`` documents it."""
     if certificate is None:
         return {"valid": False, "status": "not_found"}, HTTPStatus.NOT_FOUND
     body = {
@@ -111,4 +113,15 @@ def archive_payload(archive: CertificateArchive) -> dict[str, Any]:
         "total": archive.total,
         "done": archive.done,
         "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
+    }
+
+
+def revocation_payload(certificate: Certificate) -> dict[str, Any]:
+    """A revoked certificate as the revoke endpoint returns it (``RevokeResultSerializer`` documents it)."""
+    return {
+        "number": certificate.number,
+        "code": code_display(certificate.code),
+        "status": certificate.status,
+        "revoked_at": certificate.revoked_at,
+        "reason": certificate.revoked_reason,
     }

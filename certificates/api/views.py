@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from certificates.codes import code_display
 from certificates.errors import CertificatesError
 from certificates.models import CertificateArchive
 from certificates.selectors import (
@@ -20,6 +19,7 @@ from certificates.selectors import (
     certificate_verification,
     certificate_visible_to,
     holder_certificates,
+    revocation_payload,
     verification_payload,
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
@@ -115,15 +115,7 @@ class RevokeView(APIView):
         except CertificatesError as exc:
             code_status = status.HTTP_400_BAD_REQUEST if exc.code == "reason_required" else status.HTTP_409_CONFLICT
             return _error(exc, code_status)
-        return Response(
-            {
-                "number": certificate.number,
-                "code": code_display(certificate.code),
-                "status": certificate.status,
-                "revoked_at": certificate.revoked_at,
-                "reason": certificate.revoked_reason,
-            }
-        )
+        return Response(revocation_payload(certificate))
 
 
 class ReissueView(APIView):

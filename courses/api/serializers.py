@@ -138,6 +138,8 @@ class CohortProgressModuleSerializer(serializers.Serializer):
 
 
 class CohortProgressSerializer(serializers.Serializer):
+    """Documents ``reports.cohort_progress_payload``, the rows' only builder (a test keeps the fields equal)."""
+
     nip = serializers.CharField(source="enrollment.participant.nip")
     full_name = serializers.CharField(source="enrollment.participant.full_name")
     unit = serializers.CharField(source="enrollment.participant.unit")

@@ -25,15 +25,29 @@ from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohor
 from .invitations import invitations_pending
 from .progress import (
     PROGRESS_EXTRAS,
+    PROGRESS_SORTS,
+    PROGRESS_STATES,
+    CohortProgressReport,
     EnrollmentProgressView,
     ModuleProgressView,
+    ModuleSummary,
+    cohort_progress_report,
+    cohort_progress_selection,
     enrollments_progress,
     enrollments_progress_chunks,
     module_states,
     participant_enrollments,
+    progress_state,
 )
 
 __all__ = [
+    "PROGRESS_SORTS",
+    "PROGRESS_STATES",
+    "CohortProgressReport",
+    "ModuleSummary",
+    "cohort_progress_report",
+    "cohort_progress_selection",
+    "progress_state",
     "OUTLINE_EXTRAS",
     "PROGRESS_EXTRAS",
     "CourseOutline",

@@ -1,5 +1,6 @@
 """Progress: module states along the unlock chain and the progress of enrollments, in a fixed number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,7 +8,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from ..conf import courses_setting
 from ..extensions import enrollment_extras, module_extras
-from ..models import Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
+from ..models import Cohort, Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
 
 
 def module_states(*, enrollment: Enrollment, modules: list[Module] | None = None) -> dict[int, str]:
@@ -192,3 +193,100 @@ def enrollments_progress_chunks(enrollments: QuerySet[Enrollment], *, size: int 
 def participant_enrollments(*, user) -> QuerySet[Enrollment]:
     """The user's enrolments, newest first."""
     return Enrollment.objects.filter(participant__user=user).order_by("-enrolled_at", "-pk")
+
+
+# --- A cohort's progress report ------------------------------------------------------------------
+
+PROGRESS_STATES = ("completed", "in_progress", "not_started")
+PROGRESS_SORTS: dict[str, Callable[[EnrollmentProgressView], Any]] = {
+    "name": lambda item: item.enrollment.participant.full_name.lower(),
+    "nip": lambda item: item.enrollment.participant.nip,
+    "unit": lambda item: item.enrollment.participant.unit.lower(),
+    "progress": lambda item: item.progress_percent,
+    "completed": lambda item: (item.completed_at is None, item.completed_at or 0),
+}
+
+
+def progress_state(item: EnrollmentProgressView) -> str:
+    """Where a participant stands in the course: ``completed``, ``in_progress`` (anything done) or ``not_started``."""
+    if item.completed_at:
+        return "completed"
+    return "in_progress" if item.progress_percent > 0 else "not_started"
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    module: Module
+    completed: int  # participants who completed the module
+    percent: int  # of the cohort's participants, rounded
+
+
+@dataclass(frozen=True)
+class CohortProgressReport:
+    """What an operator sees of a cohort: the filtered, sorted rows and the whole cohort's summary."""
+
+    modules: list[Module]
+    rows: list[EnrollmentProgressView]  # those the filters keep, sorted
+    summary: list[ModuleSummary]  # per module, over the whole cohort
+    total: int  # participants in the cohort
+    courses_done: int  # of them, those who completed the course
+    units: list[str]  # the cohort's units, for the filter
+    unit: str
+    state: str  # one of PROGRESS_STATES, or "" (everyone)
+    sort: str  # as asked: a key of PROGRESS_SORTS, "-" first for descending; unknown ones sort by name
+
+
+def _report_filter(*, unit: str, state: str) -> Callable[[EnrollmentProgressView], bool] | None:
+    if not unit and not state:
+        return None
+    return lambda item: (
+        (not unit or item.enrollment.participant.unit == unit) and (not state or progress_state(item) == state)
+    )
+
+
+def cohort_progress_selection(
+    *, cohort: Cohort, unit: str = "", state: str = ""
+) -> tuple[QuerySet[Enrollment], Callable[[EnrollmentProgressView], bool] | None]:
+    """The enrollments a filtered report shows and the test each row must pass (None: all), for the
+    exports, which stream the rows rather than build the report. An unknown ``state`` filters nothing."""
+    from .cohorts import cohort_enrollments
+
+    state = state if state in PROGRESS_STATES else ""
+    enrollments = cohort_enrollments(cohort=cohort)
+    if unit:
+        enrollments = enrollments.filter(participant__unit=unit)
+    return enrollments, _report_filter(unit="", state=state)
+
+
+def cohort_progress_report(
+    *, cohort: Cohort, unit: str = "", state: str = "", sort: str = "name"
+) -> CohortProgressReport:
+    """The cohort's progress report: rows of the participants in ``unit`` and ``state`` (empty: all),
+    sorted by ``sort``, with the per-module summary and totals of the whole cohort. An unknown
+    ``state`` filters nothing. ``enrollments_progress``'s queries plus one for the modules."""
+    from .cohorts import cohort_enrollments
+
+    state = state if state in PROGRESS_STATES else ""
+    progress = enrollments_progress(cohort_enrollments(cohort=cohort))
+    modules = list(cohort.course.modules.order_by("order", "id"))
+    total = len(progress)
+    summary = []
+    for index, module in enumerate(modules):
+        completed = sum(1 for item in progress if item.modules[index].state == ModuleState.COMPLETED)
+        summary.append(
+            ModuleSummary(module=module, completed=completed, percent=round(completed * 100 / total) if total else 0)
+        )
+    keep = _report_filter(unit=unit, state=state)
+    rows = [item for item in progress if keep is None or keep(item)]
+    rows.sort(key=PROGRESS_SORTS.get(sort.lstrip("-"), PROGRESS_SORTS["name"]), reverse=sort.startswith("-"))
+    return CohortProgressReport(
+        modules=modules,
+        rows=rows,
+        summary=summary,
+        total=total,
+        courses_done=sum(1 for item in progress if item.completed_at),
+        units=sorted({item.enrollment.participant.unit for item in progress if item.enrollment.participant.unit}),
+        unit=unit,
+        state=state,
+        sort=sort,
+    )

@@ -17,7 +17,13 @@ from ..forms import CohortForm, EnrollmentUploadForm
 from ..models import Cohort
 from ..permissions import operator_required
 from ..reports import cohort_progress_csv_response, cohort_progress_xlsx_response
-from ..selectors import cohort_enrollments, cohort_list, cohort_participants, cohort_units, enrollments_progress
+from ..selectors import (
+    cohort_list,
+    cohort_participants,
+    cohort_progress_report,
+    cohort_progress_selection,
+    cohort_units,
+)
 from ..services import (
     cohort_create,
     enrollment_import,
@@ -139,76 +145,13 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "courses/operator/import.html", context)
 
 
-PROGRESS_SORTS = {
-    "name": lambda item: item.enrollment.participant.full_name.lower(),
-    "nip": lambda item: item.enrollment.participant.nip,
-    "unit": lambda item: item.enrollment.participant.unit.lower(),
-    "progress": lambda item: item.progress_percent,
-    "completed": lambda item: (item.completed_at is None, item.completed_at or 0),
-}
-PROGRESS_STATES = ("completed", "in_progress", "not_started")
-
-
-def _progress_state(item) -> str:
-    if item.completed_at:
-        return "completed"
-    return "in_progress" if item.progress_percent > 0 else "not_started"
-
-
 @operator_required
 def operator_progress(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-    unit = request.GET.get("unit", "")
-    state = request.GET.get("state", "")
-    state = state if state in PROGRESS_STATES else ""
+    unit, state = request.GET.get("unit", ""), request.GET.get("state", "")
     export = {"csv": cohort_progress_csv_response, "xlsx": cohort_progress_xlsx_response}.get(request.GET.get("format"))
     if export is not None:  # what the table shows: the same filters
-        enrollments = cohort_enrollments(cohort=cohort)
-        if unit:
-            enrollments = enrollments.filter(participant__unit=unit)
-        return export(
-            cohort=cohort,
-            enrollments=enrollments,
-            keep=(lambda item: _progress_state(item) == state) if state else None,
-        )
-    progress = enrollments_progress(cohort_enrollments(cohort=cohort))
-    modules = list(cohort.course.modules.order_by("order", "id"))
-    summary = [
-        {
-            "module": module,
-            "completed": sum(1 for item in progress if item.modules[index].state == "completed"),
-        }
-        for index, module in enumerate(modules)
-    ]
-    total = len(progress)
-    for row in summary:
-        row["percent"] = round(row["completed"] * 100 / total) if total else 0
-    courses_done = sum(1 for item in progress if item.completed_at)
-
-    rows = [
-        item
-        for item in progress
-        if (not unit or item.enrollment.participant.unit == unit) and (not state or _progress_state(item) == state)
-    ]
-    sort = request.GET.get("sort", "name")
-    descending = sort.startswith("-")
-    key = PROGRESS_SORTS.get(sort.lstrip("-"), PROGRESS_SORTS["name"])
-    rows.sort(key=key, reverse=descending)
-    return render(
-        request,
-        "courses/operator/progress.html",
-        {
-            "cohort": cohort,
-            "modules": modules,
-            "rows": rows,
-            "summary": summary,
-            "total": total,
-            "courses_done": courses_done,
-            "units": sorted(
-                {item.enrollment.participant.unit for item in progress if item.enrollment.participant.unit}
-            ),
-            "unit": unit,
-            "state": state,
-            "sort": sort,
-        },
-    )
+        enrollments, keep = cohort_progress_selection(cohort=cohort, unit=unit, state=state)
+        return export(cohort=cohort, enrollments=enrollments, keep=keep)
+    report = cohort_progress_report(cohort=cohort, unit=unit, state=state, sort=request.GET.get("sort", "name"))
+    return render(request, "courses/operator/progress.html", {"cohort": cohort, "report": report})
