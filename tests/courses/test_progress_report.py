@@ -4,14 +4,7 @@ import pytest
 
 from courses.selectors import cohort_progress_report, cohort_progress_selection, progress_state
 from courses.services import lesson_complete, quiz_result_record
-from tests.factories import (
-    CohortFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
-    ParticipantProfileFactory,
-)
+from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, LessonFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +18,7 @@ def cohort():
     cohort = CohortFactory(course=course)
     people = {}
     for name, unit in (("Citra", "Dinkes"), ("Ani", "Bappeda"), ("Budi", "Dinkes")):
-        people[name] = EnrollmentFactory(
-            cohort=cohort, participant=ParticipantProfileFactory(full_name=name, unit=unit)
-        )
+        people[name] = EnrollmentFactory(cohort=cohort, participant__full_name=name, participant__unit=unit)
     for lesson in lessons:
         lesson_complete(enrollment=people["Ani"], lesson=lesson)
     lesson_complete(enrollment=people["Budi"], lesson=lessons[0])
