@@ -20,7 +20,7 @@ from courses.curriculum import (
     require,
     sync_children,
     sync_delete_missing,
-    sync_fields,
+    sync_row,
 )
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
@@ -144,12 +144,13 @@ def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz |
         return None
     quiz_values, questions = _parse_quiz(path)
     _resolve_lessons(module=module, path=path, questions=[question for question, _ in questions])
-    quiz = Quiz.objects.filter(module=module).first()
-    if quiz is None:
-        quiz = Quiz.objects.create(module=module, **quiz_values)
-        report.record("quiz", "created")
-    else:
-        report.record("quiz", "updated" if sync_fields(quiz, quiz_values) else "unchanged")
+    quiz = sync_row(
+        kind="quiz",
+        instance=Quiz.objects.filter(module=module).first(),
+        values=quiz_values,
+        create=lambda **values: Quiz.objects.create(module=module, **values),
+        report=report,
+    )
 
     existing_questions = {q.key: q for q in quiz.questions.prefetch_related("choices")}
     saved = sync_children(

@@ -23,7 +23,7 @@ from tests.courses.enrollment_files import csv_bytes, person, xlsx_bytes  # noqa
 
 
 def run(kind: str, size: int, offset: int) -> None:
-    course, _ = Course.objects.get_or_create(slug="bench", defaults={"title": "Bench", "certificate_prefix": "BENCH"})
+    course, _ = Course.objects.get_or_create(slug="bench", defaults={"title": "Bench"})
     cohort = Cohort.objects.create(
         course=course, name=f"{kind}-{size}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 2, 1)
     )

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_REENQUEUE_SECONDS": 600,
     # How many enrolments one sweep enqueues at most.
     "SWEEP_BATCH": 500,
+    # The number prefix of a course without certificate settings (one created by hand rather than
+    # loaded from a curriculum folder, whose course.yaml names its ``certificate_prefix``).
+    "NUMBER_PREFIX": "SERTIFIKAT",
     # Certificate text: who issues it.
     "ISSUER": "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
     # The electronic seal: a PKCS#12 file with the issuing body's certificate and key, and its

@@ -9,7 +9,18 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from .codes import code_display, code_normalize
-from .models import Certificate, CertificateArchive, CertificateStatus
+from .conf import certificates_setting
+from .models import Certificate, CertificateArchive, CertificateSettings, CertificateStatus
+
+
+def certificate_number_prefix(*, course) -> str:
+    """The prefix of the course's certificate numbers: its settings', else ``NUMBER_PREFIX``.
+
+    No query when ``certificate_settings`` was selected with the course."""
+    try:
+        return course.certificate_settings.number_prefix
+    except CertificateSettings.DoesNotExist:
+        return certificates_setting("NUMBER_PREFIX")
 
 
 def certificate_by_code(text: str) -> Certificate | None:

@@ -88,6 +88,17 @@ def sync_fields(instance: models.Model, values: dict[str, Any]) -> bool:
     return bool(changed)
 
 
+def sync_row(
+    *, kind: str, instance: models.Model | None, values: dict[str, Any], create: Any, report: CurriculumReport
+) -> models.Model:
+    """Create the row (``create(**values)``) when ``instance`` is None, else sync its fields; record which."""
+    if instance is None:
+        report.record(kind, "created")
+        return create(**values)
+    report.record(kind, "updated" if sync_fields(instance, values) else "unchanged")
+    return instance
+
+
 def sync_children(
     *,
     kind: str,

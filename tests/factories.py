@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from assessments.models import Attempt, Choice, Question, QuestionKind, Quiz
 from certificates.codes import code_generate
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateSettings
 from courses.models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile, Stage
 
 
@@ -37,12 +37,18 @@ class ParticipantProfileFactory(factory.django.DjangoModelFactory):
 class CourseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Course
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"course-{n}")
     title = factory.Sequence(lambda n: f"Course {n}")
     description = "A course."
     published = True
-    certificate_prefix = "TEST-PREFIX"
+
+    @factory.post_generation
+    def certificate_prefix(course, create, extracted, **kwargs):
+        """The certificates app's settings for the course: ``CourseFactory(certificate_prefix="X")``."""
+        if create:
+            CertificateSettings.objects.create(course=course, number_prefix=extracted or "TEST-PREFIX")
 
 
 class ModuleFactory(factory.django.DjangoModelFactory):

@@ -4,6 +4,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from courses.extensions import progress_columns
 from courses.models import Course
 
 
@@ -146,7 +147,13 @@ class CohortProgressSerializer(serializers.Serializer):
     progress_percent = serializers.IntegerField()
     modules = CohortProgressModuleSerializer(many=True)
     completed_at = serializers.DateTimeField(allow_null=True)
-    certificate_number = serializers.CharField(allow_null=True)
+
+    def get_fields(self):
+        # Then the columns other apps registered (certificates: certificate_number), text or null.
+        fields = super().get_fields()
+        for column in progress_columns():
+            fields[column.key] = serializers.CharField(allow_null=True, help_text=str(column.label))
+        return fields
 
 
 class LessonSerializer(serializers.Serializer):

@@ -24,7 +24,6 @@ from .catalogue import (
 from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
 from .invitations import invitations_pending
 from .progress import (
-    PROGRESS_EXTRAS,
     PROGRESS_SORTS,
     PROGRESS_STATES,
     CohortProgressReport,
@@ -49,7 +48,6 @@ __all__ = [
     "cohort_progress_selection",
     "progress_state",
     "OUTLINE_EXTRAS",
-    "PROGRESS_EXTRAS",
     "CourseOutline",
     "EnrollmentProgressView",
     "LessonAccess",

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from ..conf import courses_setting
-from ..extensions import enrollment_extras, module_extras
+from ..extensions import enrollment_extras, module_extras, progress_columns
 from ..models import Cohort, Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
 
 
@@ -42,10 +42,6 @@ def _states(modules: list[Module], completed: set[int]) -> dict[int, str]:
     return states
 
 
-# Extras every progress row carries; the certificates app provides "certificate": {number, code, url}.
-PROGRESS_EXTRAS = ("certificate",)
-
-
 @dataclass(frozen=True)
 class ModuleProgressView:
     module: Module
@@ -69,12 +65,9 @@ class EnrollmentProgressView:
         return self.enrollment.completed_at
 
     @property
-    def certificate(self) -> dict[str, Any] | None:
-        return self.extras.get("certificate")
-
-    @property
-    def certificate_number(self) -> str | None:
-        return self.certificate["number"] if self.certificate else None
+    def column_values(self) -> list[Any]:
+        """The cells of the report columns other apps registered (``extensions.progress_columns``)."""
+        return [column.value(self.extras) for column in progress_columns()]
 
 
 def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentProgressView]:
@@ -133,7 +126,7 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
         .annotate(n=Count("id"))
         .values_list("enrollment_id", "lesson__module_id", "n")
     }
-    extras = enrollment_extras(enrollment_ids, PROGRESS_EXTRAS)
+    extras = enrollment_extras(enrollment_ids)  # whatever other apps registered
 
     result = []
     for enrollment in rows:
@@ -168,7 +161,7 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
                 enrollment=enrollment,
                 progress_percent=percent,
                 modules=views,
-                extras={name: extras[name].get(enrollment.pk) for name in PROGRESS_EXTRAS},
+                extras={name: values.get(enrollment.pk) for name, values in extras.items()},
             )
         )
     return result

@@ -14,11 +14,11 @@ from ..curriculum import (
     require,
     sync_children,
     sync_delete_missing,
-    sync_fields,
+    sync_row,
 )
 from ..locks import enrollments_lock
 from ..models import Course, Enrollment, Lesson, Module, Stage
-from ..signals import curriculum_module_loaded
+from ..signals import curriculum_course_loaded, curriculum_module_loaded
 from .progress import _modules_complete_if_done
 
 
@@ -62,8 +62,9 @@ def _read_module(module_dir: Path, order: int) -> tuple[dict[str, Any], list[dic
 def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> CurriculumReport:
     """Load or update one course from its curriculum folder.
 
-    Side effects: creates or updates the course, its modules, lessons and (through
-    ``curriculum_module_loaded`` receivers) their quizzes, matching rows by stable keys so
+    Side effects: creates or updates the course (and, through ``curriculum_course_loaded``
+    receivers, other apps' settings for it, e.g. the certificate number prefix), its modules, lessons
+    and (through ``curriculum_module_loaded`` receivers) their quizzes, matching rows by stable keys so
     ids, and therefore participants' progress, survive. Lessons no longer in the files are
     deleted, and whoever had done all the other lessons (and passed the quiz) of such a module
     then completes it, possibly completing the course (``course_completed``, once, after
@@ -82,14 +83,15 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
         "title": require(data, "title", path),
         "description": str(data.get("description") or "").strip(),
         "published": bool(data.get("published", False)),
-        "certificate_prefix": require(data, "certificate_prefix", path),
     }
-    course = Course.objects.select_for_update().filter(slug=slug).first()
-    if course is None:
-        course = Course.objects.create(slug=slug, **course_values)
-        report.record("course", "created")
-    else:
-        report.record("course", "updated" if sync_fields(course, course_values) else "unchanged")
+    course = sync_row(
+        kind="course",
+        instance=Course.objects.select_for_update().filter(slug=slug).first(),
+        values=course_values,
+        create=lambda **values: Course.objects.create(slug=slug, **values),
+        report=report,
+    )
+    curriculum_course_loaded.send(sender=Course, course=course, data=data, path=path, report=report)
 
     module_dirs = [source_dir / str(name) for name in require(data, "modules", path, list)]
     parsed = [_read_module(module_dir, order) for order, module_dir in enumerate(module_dirs, start=1)]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from ..conf import courses_setting
 from ..enrollment_file import EnrollmentFileInvalid, FileError
 from ..errors import CohortInvalid, EnrollmentConflict
+from ..extensions import cohort_actions, progress_columns
 from ..forms import CohortForm, EnrollmentUploadForm
 from ..models import Cohort
 from ..permissions import operator_required
@@ -61,7 +62,14 @@ def operator_cohort(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "courses/operator/cohort.html",
-        {"cohort": cohort, "page": page, "q": search, "unit": unit, "units": cohort_units(cohort=cohort)},
+        {
+            "cohort": cohort,
+            "page": page,
+            "q": search,
+            "unit": unit,
+            "units": cohort_units(cohort=cohort),
+            "actions": cohort_actions(cohort),
+        },
     )
 
 
@@ -154,4 +162,6 @@ def operator_progress(request: HttpRequest, pk: int) -> HttpResponse:
         enrollments, keep = cohort_progress_selection(cohort=cohort, unit=unit, state=state)
         return export(cohort=cohort, enrollments=enrollments, keep=keep)
     report = cohort_progress_report(cohort=cohort, unit=unit, state=state, sort=request.GET.get("sort", "name"))
-    return render(request, "courses/operator/progress.html", {"cohort": cohort, "report": report})
+    return render(
+        request, "courses/operator/progress.html", {"cohort": cohort, "report": report, "columns": progress_columns()}
+    )

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ..extensions import dashboard_templates
 from ..models import Enrollment, Lesson
 from ..selectors import (
     LessonAccessReason,
@@ -44,7 +45,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             return redirect("courses:operator-cohorts")
         return redirect("courses:home")
     progress = enrollments_progress(participant_enrollments(user=request.user))
-    return render(request, "courses/dashboard.html", {"progress": progress})
+    return render(
+        request, "courses/dashboard.html", {"progress": progress, "dashboard_templates": dashboard_templates()}
+    )
 
 
 @login_required
