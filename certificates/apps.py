@@ -3,8 +3,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from courses.extensions import HostNeeds
 
-class CertificatesConfig(AppConfig):
+
+class CertificatesConfig(HostNeeds, AppConfig):
     name = "certificates"
     verbose_name = _("Certificates")
     default_auto_field = "django.db.models.BigAutoField"

@@ -43,6 +43,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# The periodic tasks a host's Celery beat must run (courses.W002 warns when one is missing): the
+# sweep issues the certificates whose message was lost.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "certificates-sweep": {"task": "certificates.tasks.certificates_sweep_task", "schedule": 60.0},
+}
+
+
 def certificates_setting(name: str) -> Any:
     """Return ``CERTIFICATES_<name>`` from the host settings, or this app's default."""
     return getattr(settings, f"CERTIFICATES_{name}", DEFAULTS[name])

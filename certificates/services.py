@@ -8,7 +8,6 @@ from pathlib import Path
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -16,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.conf import site_url
 from courses.curriculum import CurriculumReport, require, sync_row
 from courses.locks import enrollment_lock
 from courses.models import Enrollment
@@ -40,8 +40,7 @@ logger = logging.getLogger(__name__)
 
 def verify_url(code: str) -> str:
     """``{SITE_URL}/verify/{code}/`` with the code as displayed; exactly what the QR code holds."""
-    site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-    return site + reverse("certificates:verify", kwargs={"code": code_display(code)})
+    return site_url() + reverse("certificates:verify", kwargs={"code": code_display(code)})
 
 
 def certificate_settings_load(

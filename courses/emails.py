@@ -1,6 +1,5 @@
 """Email messages the courses app sends, rendered in Indonesian with an English copy below."""
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -8,20 +7,17 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from .conf import site_url
 from .models import ParticipantProfile
 from .tokens import invitation_token_generator
-
-
-def _site_url() -> str:
-    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 def invitation_message(*, profile: ParticipantProfile, connection=None) -> EmailMultiAlternatives:
     user = profile.user
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = invitation_token_generator.make_token(user)
-    link = _site_url() + reverse("courses:invitation-accept", kwargs={"uidb64": uid, "token": token})
-    context = {"profile": profile, "link": link, "login_url": _site_url() + reverse("courses:login")}
+    link = site_url() + reverse("courses:invitation-accept", kwargs={"uidb64": uid, "token": token})
+    context = {"profile": profile, "link": link, "login_url": site_url() + reverse("courses:login")}
     parts = []
     for language in ("id", "en"):
         with translation.override(language):

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 # name -> provider(module_ids) -> {module_id: value}. Registered in the providing app's ready().
@@ -92,3 +93,24 @@ def register_cohort_action(name: str, label: Any, url_for: Callable[[Any], str])
 def cohort_actions(cohort) -> list[dict[str, Any]]:
     """The registered actions for ``cohort``: their labels and URLs, in registration order."""
     return [{"name": a.name, "label": a.label, "url": a.url_for(cohort)} for a in _cohort_actions.values()]
+
+
+class HostNeeds:
+    """AppConfig mixin: what a host must provide for the app, read from the app's ``conf`` module.
+
+    ``beat_schedule`` (its ``BEAT_SCHEDULE``: the periodic tasks beat must run; courses.W002 warns
+    about any missing from ``CELERY_BEAT_SCHEDULE``) and ``operator_permissions`` (its
+    ``OPERATOR_PERMISSIONS``: {model: actions} synced into the operators group, courses.groups)."""
+
+    name: str
+
+    def _conf(self, attribute: str) -> dict:
+        return getattr(import_module(f"{self.name}.conf"), attribute, {})
+
+    @property
+    def beat_schedule(self) -> dict:
+        return self._conf("BEAT_SCHEDULE")
+
+    @property
+    def operator_permissions(self) -> dict:
+        return self._conf("OPERATOR_PERMISSIONS")
