@@ -23,6 +23,13 @@ def certificate_number_prefix(*, course) -> str:
         return certificates_setting("NUMBER_PREFIX")
 
 
+def certificate_filename(certificate: Certificate, *, in_archive: bool = False) -> str:
+    """The PDF's file name: ``sertifikat-GCIO-KALTIM-2026-00001.pdf`` for a download; in a cohort's ZIP,
+    ``GCIO-KALTIM-2026-00001_<NIP>.pdf`` (sorted by number, findable by NIP). Slashes never reach a file name."""
+    stem = certificate.number.replace("/", "-")
+    return f"{stem}_{certificate.holder_nip}.pdf" if in_archive else f"sertifikat-{stem}.pdf"
+
+
 def certificate_by_code(text: str) -> Certificate | None:
     """The certificate a typed or scanned code names (case, dashes and spaces ignored), or None."""
     code = code_normalize(text)

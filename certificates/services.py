@@ -33,7 +33,7 @@ from .models import (
     NumberCounter,
 )
 from .pdf import CertificateContent, render_certificate_pdf
-from .selectors import certificate_number_prefix
+from .selectors import certificate_filename, certificate_number_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -319,8 +319,7 @@ def archive_build(*, archive_id: int) -> CertificateArchive:
             with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as bundle:
                 for index, certificate in enumerate(certificates, start=1):
                     with certificate.pdf.open("rb") as pdf:
-                        name = f"{certificate.number.replace('/', '-')}_{certificate.holder_nip}.pdf"
-                        bundle.writestr(name, pdf.read())
+                        bundle.writestr(certificate_filename(certificate, in_archive=True), pdf.read())
                     if index % step == 0 or index == len(certificates):
                         CertificateArchive.objects.filter(pk=archive.pk).update(done=index)
             spool.seek(0)

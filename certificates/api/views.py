@@ -16,6 +16,7 @@ from certificates.models import CertificateArchive
 from certificates.selectors import (
     archive_payload,
     certificate_by_code,
+    certificate_filename,
     certificate_verification,
     certificate_visible_to,
     holder_certificates,
@@ -94,8 +95,9 @@ class CertificatePdfView(FileRenderersMixin, APIView):
                 {"detail": _("The PDF is being prepared; try again in a few seconds."), "code": "pdf_pending"},
                 status=status.HTTP_409_CONFLICT,
             )
-        filename = f"sertifikat-{certificate.number.replace('/', '-')}.pdf"
-        return FileResponse(certificate.pdf.open("rb"), content_type="application/pdf", filename=filename)
+        return FileResponse(
+            certificate.pdf.open("rb"), content_type="application/pdf", filename=certificate_filename(certificate)
+        )
 
 
 class RevokeView(APIView):

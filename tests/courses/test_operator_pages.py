@@ -2,23 +2,20 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from courses.models import Cohort, Enrollment, ParticipantProfile
 from courses.services import STAGED_UPLOADS_DIR
 from tests.courses.enrollment_files import csv_bytes, nip_for, person
-from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
+from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, ParticipantProfileFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator_client(client):
-    user = UserFactory(username="operator1")
-    user.groups.add(Group.objects.get(name="operators"))
-    client.force_login(user)
+def operator_client(client, operator):
+    client.force_login(operator)
     return client
 
 

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from pypdf import PdfReader
 
@@ -38,13 +37,6 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 def gcio() -> Course:
     call_command("loadcurriculum", stdout=io.StringIO())
     return Course.objects.get(slug="gcio")
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator1", first_name="Rina", last_name="Operator")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 def log_in(page, username: str) -> None:
