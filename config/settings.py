@@ -195,9 +195,14 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GCIO Training Platform API",
-    "DESCRIPTION": "Public HTTP contract of the GCIO training platform.",
+    "DESCRIPTION": 'Public HTTP contract of the GCIO training platform. Errors are `{"detail", "code"}` '
+    "(`detail` in the request's language, `code` machine-readable), except invalid request bodies: "
+    '`{"<field>": ["message", …]}`. A NUL character anywhere in a request is refused with 400.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own: what a client sends (non-blank fields, uploaded
+    # files as binary, no read-only fields) is described apart from what it gets back.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Throttling and failed sign-ins count in this cache; use Redis (CACHE_URL=redis://…) when several

@@ -9,6 +9,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .views import healthz, livez
 
+handler404 = "config.views.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
