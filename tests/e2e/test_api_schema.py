@@ -45,9 +45,11 @@ class Seeded:
     dictionaries: dict[str, list] = field(default_factory=dict)
 
 
-def _answer_key(quiz) -> list[dict]:
+def _answer_key(attempt) -> list[dict]:
+    """The right answers to the questions the attempt drew from its quiz's bank."""
     return [
-        {"question": q.pk, "choices": [c.pk for c in q.choices.all() if c.is_correct]} for q in quiz.questions.all()
+        {"question": q.pk, "choices": [c.pk for c in q.choices.all() if c.is_correct]}
+        for q in attempt.quiz.questions.filter(pk__in=attempt.question_order)
     ]
 
 
@@ -83,7 +85,7 @@ def seed(*, media: Path) -> Seeded:
                 lesson_complete(enrollment=enrollment, lesson=lesson)
             quiz = Quiz.objects.get(module=module)
             started = attempt_start(user=participant.user, quiz=quiz)
-            attempt_submit(attempt=started.attempt, answers=_answer_key(quiz))
+            attempt_submit(attempt=started.attempt, answers=_answer_key(started.attempt))
         first_quiz = Quiz.objects.filter(module__course=course).order_by("module__order").first()
         attempt_start(user=participant.user, quiz=first_quiz)  # one open attempt, to save answers to
         certificate = Certificate.objects.get(enrollment=enrollment)
