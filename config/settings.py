@@ -109,6 +109,9 @@ LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
 TIME_ZONE = "Asia/Makassar"
 USE_I18N = True
 USE_TZ = True
+# One way to write a date per language ("2 Desember 2026, 14.30 WITA"); the pages add the zone
+# through courses.dates.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "/static/"
 # Local runs serve static files straight from the apps; production serves collected ones.
