@@ -24,7 +24,7 @@ def zone_abbreviation(value: datetime.datetime) -> str:
 
 
 def datetime_display(value: datetime.datetime | None) -> str:
-    """"2 Desember 2026, 14.30 WITA" (Indonesian) or "2 December 2026, 14:30 WITA" (English); "" for None."""
+    """A moment as "2 Desember 2026, 14.30 WITA" or "2 December 2026, 14:30 WITA"; "" for None."""
     if value is None:
         return ""
     local = timezone.localtime(value)
@@ -32,7 +32,7 @@ def datetime_display(value: datetime.datetime | None) -> str:
 
 
 def time_display(value: datetime.datetime | None) -> str:
-    """"14.30 WITA" (Indonesian) or "14:30 WITA" (English); "" for None."""
+    """A moment's clock time with its zone: "14.30 WITA" or "14:30 WITA"; "" for None."""
     if value is None:
         return ""
     local = timezone.localtime(value)
@@ -40,7 +40,7 @@ def time_display(value: datetime.datetime | None) -> str:
 
 
 def date_display(value: datetime.date | datetime.datetime | None) -> str:
-    """"2 Desember 2026" or "2 December 2026": a moment's local calendar day, or a date as it is; "" for None."""
+    """A moment's local calendar day, or a date as it is: "2 Desember 2026"; "" for None."""
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
