@@ -1,8 +1,9 @@
-"""Project-level views: the health check that load balancers and operators poll."""
+"""Project-level views: the health check that load balancers and operators poll, and the favicon."""
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
@@ -40,3 +41,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def livez(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches neither database nor broker (cheap enough to poll often)."""
     return JsonResponse({"status": "ok"})
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, where browsers look when a page names no icon, goes to the static file.
+
+    A temporary redirect: the static file's name carries its hash in production and changes with it.
+    """
+    return HttpResponseRedirect(static("courses/favicon.ico"))
