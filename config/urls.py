@@ -1,5 +1,6 @@
 """Root URL configuration: the three apps, the API schema, admin and health check."""
 
+from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
@@ -14,10 +15,21 @@ from .views import favicon, healthz, livez
 
 # Swagger UI's start-up script is served by the same URL (?script=), so the page holds no inline script.
 api_docs = SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html")
-# ReDoc builds its search index in a Web Worker it starts from a blob: URL; only this page allows that.
-api_redoc = csp_update({"worker-src": ["blob:"]})(
-    SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")
-)
+# What ReDoc (drf-spectacular-sidecar 2026.10.1) needs beyond the site's policy, on its page only: a Web
+# Worker started from a blob: URL (its search index); <style> elements, which carry the page's nonce,
+# except two the bundle inserts as it loads, before it knows the nonce (an empty one and its base
+# stylesheet: their hashes); and the Redocly logo its side menu loads from Redocly's site (it hides
+# the logo when the image fails). A newer ReDoc may need other hashes: the browser test says so.
+REDOC_CSP = {
+    "style-src": [
+        NONCE,
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+    ],
+    "worker-src": ["blob:"],
+    "img-src": ["https://cdn.redoc.ly/redoc/logo-mini.svg"],
+}
+api_redoc = csp_update(REDOC_CSP)(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"))
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
