@@ -1,8 +1,9 @@
-"""Project-level views: the health checks that load balancers and operators poll, and the 404 answer."""
+"""Project-level views: the health checks that load balancers and operators poll, the 404 answer, the favicon."""
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
@@ -50,3 +51,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(NotFound.default_detail), "code": NotFound.default_code}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, where browsers look when a page names no icon, goes to the static file.
+
+    A temporary redirect: the static file's name carries its hash in production and changes with it.
+    """
+    return HttpResponseRedirect(static("courses/favicon.ico"))

@@ -95,7 +95,7 @@ def test_login_page_lockout_speaks_english_when_asked(client, participant, froze
     assert response["Retry-After"] == "840"
     page = response.content.decode()
     assert "Too many failed sign-in attempts." in page
-    assert "Try again in 14 minutes, at 2:30 p.m. WITA." in page
+    assert "Try again in 14 minutes, at 14:30 WITA." in page
 
 
 def test_one_client_is_limited_across_usernames(api_client, client, participant, frozen):
