@@ -21,16 +21,19 @@ class AssessmentsError(CoursesError):
 
 class NoAttemptsLeft(AssessmentsError):
     code = "no_attempts_left"
+    http_status = 409
     message = _("You have used all your attempts at this quiz.")
 
 
 class AlreadySubmitted(AssessmentsError):
     code = "already_submitted"
+    http_status = 409
     message = _("This attempt has already been submitted.")
 
 
 class AttemptExpired(AssessmentsError):
     code = "expired"
+    http_status = 409
     message = _("The time for this attempt is over; it was graded on the answers saved in time.")
 
 

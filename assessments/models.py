@@ -48,6 +48,16 @@ class Quiz(models.Model):
         default=ReviewPolicy.AFTER_FINAL,
         help_text=_("Until then a failed attempt shows its score and the lessons to revisit."),
     )
+    # A bank: each attempt draws this many questions (empty: all of them) in this mix of kinds.
+    draw_count = models.PositiveSmallIntegerField(
+        _("questions per attempt"), null=True, blank=True, help_text=_("Empty means every question.")
+    )
+    draw_mix = models.JSONField(
+        _("mix of kinds per attempt"),
+        default=dict,
+        blank=True,
+        help_text=_('Questions of each kind an attempt draws, e.g. {"single": 4, "multiple": 2, "true_false": 2}.'),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -57,6 +67,9 @@ class Quiz(models.Model):
             models.CheckConstraint(condition=Q(pass_mark__gte=0, pass_mark__lte=100), name="quiz_pass_mark_0_100"),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="quiz_max_attempts_positive"),
             models.CheckConstraint(condition=Q(review__in=ReviewPolicy.values), name="quiz_review_valid"),
+            models.CheckConstraint(
+                condition=Q(draw_count__isnull=True) | Q(draw_count__gte=1), name="quiz_draw_count_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gte=1),
                 name="quiz_time_limit_positive",

@@ -111,7 +111,39 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
         questions.append((question, choices))
     if len({q["key"] for q, _ in questions}) != len(questions):
         raise CurriculumError(f"{path}: question keys must be unique")
+    quiz["draw_count"], quiz["draw_mix"] = _parse_draw(data, questions, path)
     return quiz, questions
+
+
+def _parse_draw(data: dict[str, Any], questions: list, path: Path) -> tuple[int | None, dict[str, int]]:
+    """``draw`` (questions per attempt) and ``draw_mix`` (how many of each kind), checked against the bank."""
+    draw, mix = data.get("draw"), data.get("draw_mix")
+    if draw is None:
+        if mix:
+            raise CurriculumError(f"{path}: draw_mix needs draw (the number of questions per attempt)")
+        return None, {}
+    if isinstance(draw, bool) or not isinstance(draw, int) or not 1 <= draw <= len(questions):
+        raise CurriculumError(
+            f"{path}: draw must be a whole number from 1 to the number of questions in the bank ({len(questions)})"
+        )
+    if mix is None:
+        return draw, {}
+    if not isinstance(mix, dict) or not all(
+        kind in QuestionKind.values and isinstance(n, int) and not isinstance(n, bool) and n >= 0
+        for kind, n in mix.items()
+    ):
+        raise CurriculumError(
+            f"{path}: draw_mix maps kinds ({', '.join(QuestionKind.values)}) to whole numbers of at least 0"
+        )
+    if sum(mix.values()) != draw:
+        raise CurriculumError(f"{path}: draw_mix adds up to {sum(mix.values())}, but draw is {draw}")
+    available = {kind: sum(1 for q, _ in questions if q["kind"] == kind) for kind in QuestionKind.values}
+    for kind, wanted in mix.items():
+        if wanted > available[kind]:
+            raise CurriculumError(
+                f"{path}: draw_mix asks for {wanted} {kind} question(s), but the bank has {available[kind]}"
+            )
+    return draw, {kind: n for kind, n in mix.items() if n}
 
 
 def _resolve_lessons(*, module: Module, path: Path, questions: list[dict[str, Any]]) -> None:
@@ -185,14 +217,47 @@ class AttemptStarted:
     created: bool
 
 
-def _draw_order(quiz: Quiz) -> tuple[list[int], dict[str, list[int]]]:
-    """The attempt's question order and per-question choice order, shuffled when the quiz says so."""
-    # A CSPRNG: the order must not be predictable from earlier attempts.
+def _draw_questions(quiz: Quiz, bank: list[tuple[int, str]], seen: set[int], rng: random.Random) -> list[int]:
+    """The questions of one attempt: the whole bank, or ``draw_count`` of it in the ``draw_mix`` of kinds.
+
+    Questions the participant was not given in earlier attempts come first, so a second attempt is
+    not the first one again; the rest of each kind fills up in random order."""
+    if not quiz.draw_count or quiz.draw_count >= len(bank):
+        return [qid for qid, _ in bank]
+
+    def pick(candidates: list[int], count: int) -> list[int]:
+        fresh = [qid for qid in candidates if qid not in seen]
+        again = [qid for qid in candidates if qid in seen]
+        rng.shuffle(fresh)
+        rng.shuffle(again)
+        return (fresh + again)[:count]
+
+    if quiz.draw_mix:
+        chosen = set()
+        for kind, count in quiz.draw_mix.items():
+            chosen.update(pick([qid for qid, k in bank if k == kind], count))
+        # A bank edited after loading may have fewer of a kind now: make up the number from the rest.
+        missing = quiz.draw_count - len(chosen)
+        if missing > 0:
+            chosen.update(pick([qid for qid, _ in bank if qid not in chosen], missing))
+    else:
+        chosen = set(pick([qid for qid, _ in bank], quiz.draw_count))
+    return [qid for qid, _ in bank if qid in chosen]  # bank order; shuffled below when the quiz says so
+
+
+def _draw_order(quiz: Quiz, *, seen: set[int] = frozenset()) -> tuple[list[int], dict[str, list[int]]]:
+    """The attempt's questions (drawn from the bank), their order and each one's choice order,
+    shuffled when the quiz says so. ``seen``: question ids of the participant's earlier attempts."""
+    # A CSPRNG: the draw and the order must not be predictable from earlier attempts.
     rng = random.SystemRandom()
-    question_ids = list(Question.objects.filter(quiz=quiz).order_by("order", "id").values_list("pk", flat=True))
+    bank = list(Question.objects.filter(quiz=quiz).order_by("order", "id").values_list("pk", "kind"))
+    question_ids = _draw_questions(quiz, bank, seen, rng)
+    drawn = set(question_ids)
     choice_order: dict[str, list[int]] = {str(qid): [] for qid in question_ids}
     for question_id, choice_id in (
-        Choice.objects.filter(question__quiz=quiz).order_by("order", "id").values_list("question_id", "pk")
+        Choice.objects.filter(question__quiz=quiz, question_id__in=drawn)
+        .order_by("order", "id")
+        .values_list("question_id", "pk")
     ):
         choice_order[str(question_id)].append(choice_id)
     if quiz.shuffle_questions:
@@ -225,10 +290,12 @@ def attempt_start(*, user, quiz: Quiz) -> AttemptStarted:
             return AttemptStarted(attempt=open_attempt, created=False)
         attempt_expire(attempt=open_attempt, now=now)
 
-    used = Attempt.objects.filter(enrollment=enrollment, quiz=quiz).count()
+    # One query for both: how many attempts were used, and which questions they were given.
+    earlier = list(Attempt.objects.filter(enrollment=enrollment, quiz=quiz).values_list("question_order", flat=True))
+    used = len(earlier)
     if used >= attempts_allowed(enrollment_id=enrollment.pk, quiz=quiz):
         raise NoAttemptsLeft()
-    question_order, choice_order = _draw_order(quiz)
+    question_order, choice_order = _draw_order(quiz, seen={qid for order in earlier for qid in order})
     expires_at = now + datetime.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     try:
         with transaction.atomic():

@@ -11,16 +11,19 @@ class CertificatesError(CoursesError):
 
 class NotCompleted(CertificatesError):
     code = "not_completed"
+    http_status = 409
     message = _("The course is not completed yet, so there is no certificate to issue.")
 
 
 class AlreadyRevoked(CertificatesError):
     code = "already_revoked"
+    http_status = 409
     message = _("This certificate is already revoked.")
 
 
 class StillValid(CertificatesError):
     code = "still_valid"
+    http_status = 409
     message = _("This enrolment still has a valid certificate; revoke it before issuing a new one.")
 
 

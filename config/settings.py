@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from the site's own static files (the docs pages work offline and
+    # under the Content-Security-Policy).
+    "drf_spectacular_sidecar",
     "csp",
     "axes",
     "courses",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "courses.middleware.RejectNullCharactersMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With DEBUG on, a missing page shows the site's 404 page, not Django's technical one (SHOW_FRIENDLY_404).
+    "config.middleware.FriendlyNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -71,7 +76,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages (404, 403, 500, the API docs) come before any app's.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -113,6 +119,13 @@ LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
 TIME_ZONE = "Asia/Makassar"
 USE_I18N = True
 USE_TZ = True
+# One way to write a date per language ("2 Desember 2026, 14.30 WITA"); the pages add the zone
+# through courses.dates.
+FORMAT_MODULE_PATH = ["config.formats"]
+# The language chosen in the top bar is kept for a year (and, for a participant, on their profile).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+# With DEBUG on, a missing page still shows the site's own 404 page; 0 shows Django's technical one.
+SHOW_FRIENDLY_404 = env.bool("SHOW_FRIENDLY_404", default=True)
 
 STATIC_URL = "/static/"
 # Local runs serve static files straight from the apps; production serves collected ones.
@@ -199,9 +212,18 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GCIO Training Platform API",
-    "DESCRIPTION": "Public HTTP contract of the GCIO training platform.",
+    "DESCRIPTION": 'Public HTTP contract of the GCIO training platform. Errors are `{"detail", "code"}` '
+    "(`detail` in the request's language, `code` machine-readable), except invalid request bodies: "
+    '`{"<field>": ["message", …]}`. A NUL character anywhere in a request is refused with 400.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own: what a client sends (non-blank fields, uploaded
+    # files as binary, no read-only fields) is described apart from what it gets back.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # /api/v1/docs/ and /api/v1/redoc/ load Swagger UI and ReDoc from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Throttling and failed sign-ins count in this cache; use Redis (CACHE_URL=redis://…) when several

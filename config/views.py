@@ -1,10 +1,13 @@
-"""Project-level views: the health check that load balancers and operators poll."""
+"""Project-level views: the health checks that load balancers and operators poll, the 404 answer, the favicon."""
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+from rest_framework.exceptions import NotFound
 
 
 def _database_status() -> str:
@@ -40,3 +43,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def livez(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches neither database nor broker (cheap enough to poll often)."""
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a URL that matches nothing (``/api/v1/lessons/abc/``) answers in the API's error shape
+    under ``/api/``, as the API's own 404s do (the schema declares no HTML); Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail), "code": NotFound.default_code}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, where browsers look when a page names no icon, goes to the static file.
+
+    A temporary redirect: the static file's name carries its hash in production and changes with it.
+    """
+    return HttpResponseRedirect(static("courses/favicon.ico"))

@@ -13,12 +13,13 @@ from axes.helpers import get_cache, get_cache_timeout, get_client_cache_keys, ge
 from django.core.cache import cache as default_cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import dateformat, formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework.throttling import BaseThrottle
 
 from .conf import courses_setting
+from .dates import time_display
 from .validators import login_username_normalize
 
 # axes keys a counter by a hash of its value alone: without a prefix, a username spelled like an IP
@@ -143,8 +144,7 @@ def lockout_response(
     lockout = _lockout(request, credentials)
     advice = _("Ask an operator to unlock your account.")
     if lockout.retry_after is not None:
-        until = timezone.localtime(timezone.now() + timedelta(seconds=lockout.retry_after))
-        clock = f"{formats.time_format(until)} {dateformat.format(until, 'T')}"
+        clock = time_display(timezone.now() + timedelta(seconds=lockout.retry_after))
         advice = ngettext(
             "Try again in %(minutes)d minute, at %(time)s.",
             "Try again in %(minutes)d minutes, at %(time)s.",

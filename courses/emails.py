@@ -12,17 +12,22 @@ from .models import ParticipantProfile
 from .tokens import invitation_token_generator
 
 
+def bilingual_text(template_name: str, context: dict) -> str:
+    """The template rendered in Indonesian, then in English below a separator (every email the app sends)."""
+    parts = []
+    for language in ("id", "en"):
+        with translation.override(language):
+            parts.append(render_to_string(template_name, context).strip())
+    return "\n\n— — —\n\n".join(parts) + "\n"
+
+
 def invitation_message(*, profile: ParticipantProfile, connection=None) -> EmailMultiAlternatives:
     user = profile.user
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = invitation_token_generator.make_token(user)
     link = site_url() + reverse("courses:invitation-accept", kwargs={"uidb64": uid, "token": token})
     context = {"profile": profile, "link": link, "login_url": site_url() + reverse("courses:login")}
-    parts = []
-    for language in ("id", "en"):
-        with translation.override(language):
-            parts.append(render_to_string("courses/email/invitation.txt", context).strip())
     with translation.override("id"):
         subject = render_to_string("courses/email/invitation_subject.txt", context).strip()
-    body = "\n\n— — —\n\n".join(parts) + "\n"
+    body = bilingual_text("courses/email/invitation.txt", context)
     return EmailMultiAlternatives(subject=subject, body=body, to=[user.email], connection=connection)

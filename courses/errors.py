@@ -4,9 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoursesError(Exception):
-    """Base of courses' domain errors; ``code`` is machine-readable, ``message`` translatable."""
+    """Base of courses' domain errors; ``code`` is machine-readable, ``message`` translatable, and
+    ``http_status`` the status the API answers it with (``courses.api.errors.DomainErrorsMixin``)."""
 
     code = "error"
+    http_status = 400
     message = _("The request could not be completed.")
 
     def __init__(self, message=None):
@@ -16,11 +18,13 @@ class CoursesError(Exception):
 
 class NotEnrolled(CoursesError):
     code = "not_enrolled"
+    http_status = 403
     message = _("You are not enrolled in this course.")
 
 
 class ModuleLocked(CoursesError):
     code = "module_locked"
+    http_status = 403
     message = _("This module is still locked: complete the previous module first.")
 
 
@@ -34,9 +38,11 @@ class CohortInvalid(CoursesError):
 
 class EnrollmentConflict(CoursesError):
     code = "conflict"
+    http_status = 409
     message = _("Another import changed the same participants at the same moment; please upload the file again.")
 
 
 class SignInLocked(CoursesError):
     code = "too_many_attempts"
+    http_status = 429
     message = _("Too many failed sign-in attempts.")

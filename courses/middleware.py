@@ -51,8 +51,8 @@ class RejectNullCharactersMiddleware:
     itself, with the view's own upload handling; their serializers refuse NUL in their fields
     (DRF's ``CharField`` does so itself; a related field needs ``NullSafeSlugRelatedField``).
 
-    The answer is DRF's error shape ``{"detail": …}`` for DRF views, plain text for pages, in
-    the request's language. A host project adds it to ``MIDDLEWARE`` after ``CsrfViewMiddleware``.
+    The answer is the API's error shape ``{"detail": …, "code": "null_character"}`` for DRF views,
+    plain text for pages, in the request's language. A host project adds it to ``MIDDLEWARE`` after ``CsrfViewMiddleware``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -98,5 +98,5 @@ class RejectNullCharactersMiddleware:
     def _refuse(view_func: Callable) -> HttpResponse:
         message = _("The request contains a NUL character, which no field accepts.")
         if _is_api_view(view_func):
-            return JsonResponse({"detail": message}, status=400)
+            return JsonResponse({"detail": message, "code": "null_character"}, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

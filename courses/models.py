@@ -91,6 +91,8 @@ class ParticipantProfile(models.Model):
     unit = models.CharField(_("unit (OPD)"), max_length=200, blank=True, validators=[visible_text_validate])
     position = models.CharField(_("position"), max_length=200, blank=True, validators=[visible_text_validate])
     invited_at = models.DateTimeField(_("invitation sent at"), null=True, blank=True)
+    # The language last chosen in the top bar ("" until then): it follows the participant to another device.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -5,6 +5,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import NipAuthenticationForm, ParticipantPasswordResetForm
+from .language import LoginView
 from .tokens import invitation_token_generator
 
 app_name = "courses"
@@ -13,9 +14,7 @@ urlpatterns = [
     path("courses/<slug:slug>/", views.course_detail, name="course-detail"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="courses/auth/login.html", authentication_form=NipAuthenticationForm
-        ),
+        LoginView.as_view(template_name="courses/auth/login.html", authentication_form=NipAuthenticationForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("courses", "0006_names_visible_text"), ("certificates", "0003_issue_job_attempts")]
-AFTER = [("courses", "0007_course_certificate_prefix_to_certificates"), ("certificates", "0004_certificate_settings")]
+BEFORE = [("courses", "0007_profile_language"), ("certificates", "0003_issue_job_attempts")]
+AFTER = [("courses", "0008_course_certificate_prefix_to_certificates"), ("certificates", "0004_certificate_settings")]
 
 
 def migrate(targets):

@@ -295,9 +295,9 @@ def test_the_refusal_names_the_problem_in_the_request_language(world):
     assert (page.status_code, page.content.decode()) == (400, REFUSED_EN)
     assert page["Content-Type"] == "text/plain; charset=utf-8"
     api = client.get(f"/api/v1/verify/{world['code']}%00/", HTTP_ACCEPT_LANGUAGE="en")
-    assert (api.status_code, api.json()) == (400, {"detail": REFUSED_EN})
+    assert (api.status_code, api.json()) == (400, {"detail": REFUSED_EN, "code": "null_character"})
     indonesian = client.get(f"/api/v1/verify/{world['code']}%00/")
-    assert (indonesian.status_code, indonesian.json()) == (400, {"detail": REFUSED_ID})
+    assert (indonesian.status_code, indonesian.json()) == (400, {"detail": REFUSED_ID, "code": "null_character"})
 
 
 def test_text_without_nul_still_passes(world):

@@ -3,12 +3,12 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.errors import AssessmentsError
 from assessments.selectors import (
     attempt_answers,
     attempt_detail,
@@ -18,7 +18,7 @@ from assessments.selectors import (
     quiz_with_answer_key,
 )
 from assessments.services import answers_save, attempt_start, attempt_submit
-from courses.errors import CoursesError
+from courses.api.errors import DomainErrorsMixin
 from courses.permissions import IsOperator
 
 from .serializers import (
@@ -31,34 +31,12 @@ from .serializers import (
     SubmitSerializer,
 )
 
-# Domain error code → HTTP status. The body is always {"detail": <translated message>, "code": <code>}.
-ERROR_STATUS = {
-    "not_enrolled": status.HTTP_403_FORBIDDEN,
-    "module_locked": status.HTTP_403_FORBIDDEN,
-    "no_attempts_left": status.HTTP_409_CONFLICT,
-    "already_submitted": status.HTTP_409_CONFLICT,
-    "expired": status.HTTP_409_CONFLICT,
-    "invalid_answer": status.HTTP_400_BAD_REQUEST,
-}
-
 
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(AssessmentErrorSerializer, description=description)
 
 
-class DomainErrorsMixin:
-    """Turn the services' domain errors into ``{"detail", "code"}`` responses."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, AssessmentsError | CoursesError):
-            return Response(
-                {"detail": str(exc.message), "code": exc.code},
-                status=ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST),
-            )
-        return super().handle_exception(exc)
-
-
-class QuizDetailView(APIView):
+class QuizDetailView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(responses={200: QuizWithKeySerializer, 403: _error("Not an operator.")})
@@ -100,7 +78,7 @@ def _owned_attempt(request: Request, pk: int):
     return attempt
 
 
-class AttemptDetailView(APIView):
+class AttemptDetailView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
 
@@ -112,6 +90,8 @@ class AttemptDetailView(APIView):
 class AnswersSaveView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
+    # JSON only: a form cannot carry the nested answers, which DRF would then read as none at all.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         request=AnswersSerializer,
@@ -133,6 +113,8 @@ class AnswersSaveView(DomainErrorsMixin, APIView):
 class AttemptSubmitView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
+    # JSON only: a form cannot carry the nested answers, which DRF would then read as none at all.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         request=SubmitSerializer,

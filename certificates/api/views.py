@@ -3,7 +3,7 @@
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +25,9 @@ from certificates.selectors import (
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
 from certificates.throttles import VerifyThrottle
+from courses.api.errors import DomainErrorsMixin
 from courses.api.renderers import FileRenderersMixin
+from courses.api.serializers import ErrorSerializer
 from courses.models import Cohort
 from courses.permissions import IsOperator, IsParticipant
 
@@ -43,20 +45,20 @@ def _error(exc: CertificatesError, status_code: int) -> Response:
     return Response({"detail": str(exc.message), "code": exc.code}, status=status_code)
 
 
-class VerifyView(APIView):
+class VerifyView(DomainErrorsMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [VerifyThrottle]
     throttle_scope = "verify"
 
-    @extend_schema(responses={200: VerifySerializer, 404: VerifySerializer, 429: None})
+    @extend_schema(responses={200: VerifySerializer, 404: VerifySerializer})
     def get(self, request: Request, code: str) -> Response:
         # The payload is built as plain data (VerifySerializer documents it): this endpoint is hot.
         body, status_code = verification_payload(certificate_verification(code))
         return Response(body, status=status_code)
 
 
-class MyCertificatesView(APIView):
+class MyCertificatesView(DomainErrorsMixin, APIView):
     permission_classes = [IsParticipant]
 
     @extend_schema(responses=MyCertificateSerializer(many=True))
@@ -65,7 +67,7 @@ class MyCertificatesView(APIView):
         return Response(MyCertificateSerializer(certificates, many=True, context={"request": request}).data)
 
 
-class CertificatePdfView(FileRenderersMixin, APIView):
+class CertificatePdfView(DomainErrorsMixin, FileRenderersMixin, APIView):
     # Not IsAuthenticated: a 401 would tell the anonymous apart; the contract gives every outsider 404.
     permission_classes = [AllowAny]
     # JSON first: */* and no Accept header pick it, and the view streams the PDF whichever was picked.
@@ -100,10 +102,16 @@ class CertificatePdfView(FileRenderersMixin, APIView):
         )
 
 
-class RevokeView(APIView):
+class RevokeView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
-    @extend_schema(request=RevokeSerializer, responses={200: RevokeResultSerializer, 409: None})
+    @extend_schema(
+        request=RevokeSerializer,
+        responses={
+            200: RevokeResultSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="Revoked already (`already_revoked`)."),
+        },
+    )
     def post(self, request: Request, code: str) -> Response:
         certificate = certificate_by_code(code)
         if certificate is None:
@@ -120,10 +128,20 @@ class RevokeView(APIView):
         return Response(revocation_payload(certificate))
 
 
-class ReissueView(APIView):
+class ReissueView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
-    @extend_schema(request=None, responses={201: MyCertificateSerializer, 409: None})
+    @extend_schema(
+        request=None,
+        responses={
+            201: MyCertificateSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Still valid (`still_valid`): revoke it first; or the course is not completed "
+                "(`not_completed`).",
+            ),
+        },
+    )
     def post(self, request: Request, code: str) -> Response:
         certificate = certificate_by_code(code)
         if certificate is None:
@@ -136,7 +154,7 @@ class ReissueView(APIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class CohortArchiveView(APIView):
+class CohortArchiveView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(request=None, responses={202: ArchiveSerializer})
@@ -147,7 +165,7 @@ class CohortArchiveView(APIView):
         return Response(archive_payload(archive), status=status.HTTP_202_ACCEPTED)
 
 
-class ArchiveStatusView(APIView):
+class ArchiveStatusView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(responses=ArchiveSerializer)

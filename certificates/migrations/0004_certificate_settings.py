@@ -13,7 +13,7 @@ def copy_prefixes(apps, schema_editor):
 
 
 def copy_prefixes_back(apps, schema_editor):
-    """Reversed after courses' 0007 has brought the column back: the prefixes return to it."""
+    """Reversed after courses' 0008 has brought the column back: the prefixes return to it."""
     Course = apps.get_model('courses', 'Course')
     CertificateSettings = apps.get_model('certificates', 'CertificateSettings')
     for course_id, prefix in CertificateSettings.objects.values_list('course_id', 'number_prefix'):
@@ -26,9 +26,9 @@ class Migration(migrations.Migration):
         ('certificates', '0003_issue_job_attempts'),
         ('courses', '0006_names_visible_text'),
     ]
-    # The prefixes are read from courses' column before courses' 0007 drops it.
+    # The prefixes are read from courses' column before courses' 0008 drops it.
     run_before = [
-        ('courses', '0007_course_certificate_prefix_to_certificates'),
+        ('courses', '0008_course_certificate_prefix_to_certificates'),
     ]
 
     operations = [

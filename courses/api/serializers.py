@@ -174,11 +174,3 @@ class ErrorSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
-
-
-class CredentialsErrorSerializer(serializers.Serializer):
-    """DRF's validation-error shape: wrong credentials, or a field left out (then keyed by the field)."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
-    username = serializers.ListField(child=serializers.CharField(), required=False)
-    password = serializers.ListField(child=serializers.CharField(), required=False)

@@ -38,13 +38,13 @@ from courses.selectors import (
 )
 from courses.services import cohort_create, enrollment_import, lesson_complete
 
+from .errors import DomainErrorsMixin
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
 from .serializers import (
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
     CourseListSerializer,
-    CredentialsErrorSerializer,
     EnrollmentImportErrorSerializer,
     EnrollmentImportRequestSerializer,
     EnrollmentImportResultSerializer,
@@ -55,7 +55,7 @@ from .serializers import (
 )
 
 
-class TokenObtainView(ObtainAuthToken):
+class TokenObtainView(DomainErrorsMixin, ObtainAuthToken):
     """DRF's token endpoint behind the sign-in limit: once locked out, not even the right password gets in."""
 
     @extend_schema(
@@ -65,7 +65,7 @@ class TokenObtainView(ObtainAuthToken):
         request=AuthTokenSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(CredentialsErrorSerializer, description="Wrong credentials, or a field missing."),
+            400: OpenApiResponse(description="Wrong credentials (`non_field_errors`), or a field missing."),
             429: OpenApiResponse(
                 ErrorSerializer,
                 description="Too many failed attempts for this username or from this client "
@@ -94,7 +94,7 @@ class TokenObtainView(ObtainAuthToken):
         return super().post(request, *args, **kwargs)
 
 
-class CourseListView(APIView):
+class CourseListView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
 
@@ -103,7 +103,7 @@ class CourseListView(APIView):
         return Response(CourseListSerializer(course_list_published(), many=True).data)
 
 
-class CourseDetailView(APIView):
+class CourseDetailView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
 
@@ -115,7 +115,7 @@ class CourseDetailView(APIView):
         return Response(CourseDetailSerializer(outline).data)
 
 
-class CohortListCreateView(APIView):
+class CohortListCreateView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(responses=CohortSerializer(many=True))
@@ -134,7 +134,7 @@ class CohortListCreateView(APIView):
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
-class EnrollmentImportView(APIView):
+class EnrollmentImportView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
     parser_classes = [MultiPartParser]
 
@@ -171,7 +171,7 @@ def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN, head
 LESSON_REFUSALS = {LessonAccessReason.NOT_ENROLLED: NotEnrolled, LessonAccessReason.MODULE_LOCKED: ModuleLocked}
 
 
-class LessonDetailView(APIView):
+class LessonDetailView(DomainErrorsMixin, APIView):
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
 
@@ -186,7 +186,7 @@ class LessonDetailView(APIView):
         return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=access.enrollment)).data)
 
 
-class LessonCompleteView(APIView):
+class LessonCompleteView(DomainErrorsMixin, APIView):
     permission_classes = [IsParticipant]
 
     @extend_schema(request=None, responses={200: EnrollmentProgressSerializer, 403: ErrorSerializer})
@@ -203,7 +203,7 @@ class LessonCompleteView(APIView):
         return Response(EnrollmentProgressSerializer(progress).data)
 
 
-class MyEnrollmentsView(APIView):
+class MyEnrollmentsView(DomainErrorsMixin, APIView):
     permission_classes = [IsParticipant]
 
     @extend_schema(responses=EnrollmentProgressSerializer(many=True))
@@ -212,7 +212,7 @@ class MyEnrollmentsView(APIView):
         return Response(EnrollmentProgressSerializer(progress, many=True).data)
 
 
-class CohortProgressView(FileRenderersMixin, APIView):
+class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
     permission_classes = [IsOperator]
     # The CSV and XLSX renderers only stand for the table the view builds; errors and OPTIONS stay JSON.
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]

@@ -111,7 +111,7 @@ def test_pdf_refusals_stay_json_when_a_pdf_is_asked_for(api_client, certificate)
     response = api_client.get("/api/v1/certificates/0000-0000-0000/pdf/", HTTP_ACCEPT="application/pdf")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"} and response.json()["code"] == "not_found"
     Certificate.objects.filter(pk=certificate.pk).update(sha256="")
     api_client.force_authenticate(certificate.enrollment.participant.user)
     pending = api_client.get(
@@ -135,7 +135,8 @@ def test_pdf_download_while_the_pdf_is_pending_is_409(api_client, certificate):
 def test_pdf_download_responses_are_in_the_openapi_schema(api_client):
     schema = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     responses = schema["paths"]["/api/v1/certificates/{code}/pdf/"]["get"]["responses"]
-    assert set(responses) == {"200", "404", "409"}
+    # Besides the errors every operation declares (400, 406), an invalid token gets 401.
+    assert set(responses) == {"200", "400", "401", "404", "406", "409"}
     assert set(responses["200"]["content"]) == {"application/pdf"}
     pending = responses["409"]["content"]["application/json"]["schema"]
     assert pending["properties"]["code"] == {"type": "string", "enum": ["pdf_pending"]}

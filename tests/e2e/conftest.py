@@ -1,5 +1,6 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API against pytest-django's live server,
-and the page check every journey runs (untranslated text in both languages, layout at phone width)."""
+and the page check every journey runs (untranslated text in both languages, layout at phone width,
+accessibility with axe-core)."""
 
 import importlib
 import os
@@ -97,22 +98,68 @@ _LAYOUT_JS = r"""() => {
 }"""
 
 
+# WCAG 2.1 A and AA rules; axe-core ships inside axe-playwright-python (nothing is fetched at test time).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+class Accessibility:
+    """Runs axe-core on the page shown now and fails on any serious or critical WCAG 2.1 AA violation."""
+
+    def __init__(self) -> None:
+        try:
+            from axe_playwright_python.sync_playwright import Axe
+        except ImportError:
+            browser_unavailable("axe-playwright-python is not installed")
+        self._axe = Axe()
+
+    def violations(self, page) -> list[dict]:
+        results = self._axe.run(page, options=AXE_OPTIONS).response
+        return [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+    def check(self, page, where: str) -> None:
+        found = self.violations(page)
+        report = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(node["target"]) + " " + node["html"][:120] for node in v["nodes"][:5])
+            for v in found
+        ]
+        assert not found, f"{where}: accessibility violations:\n" + "\n".join(report)
+
+
+@pytest.fixture(scope="session")
+def accessibility() -> Accessibility:
+    """``accessibility.check(page, where)``: axe-core on the page, failing on serious or critical violations."""
+    return Accessibility()
+
+
 class SiteCheck:
     """Checks each page a journey visits, in Indonesian and English, and screenshots it.
 
     For every page: its ``<html lang>`` is the language asked for; its visible text holds no phrase of the
     other language's catalogue and no raw template syntax; the Content-Security-Policy has blocked nothing
     so far (``new_page`` records what Chromium's console reports); at 375 px the document does not scroll sideways
-    (tables may scroll inside their ``.table-wrap``). Controls lower than 40 px are noted, not failed.
+    (tables may scroll inside their ``.table-wrap``); axe-core finds no serious or critical WCAG 2.1 AA
+    violation. Controls lower than 40 px are noted, not failed.
     """
 
     def __init__(
-        self, *, journey: str, base_url: str, phrases: dict[str, set[str]], csp_violations: list[str] | None = None
+        self,
+        *,
+        journey: str,
+        base_url: str,
+        phrases: dict[str, set[str]],
+        csp_violations: list[str] | None = None,
+        accessibility: "Accessibility | None" = None,
     ):
         self.journey = journey
         self.base_url = base_url
         self.phrases = phrases
         self.csp_violations = csp_violations if csp_violations is not None else []
+        self.accessibility = accessibility
         self.checked: list[str] = []
         self.notes: list[str] = []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -149,6 +196,8 @@ class SiteCheck:
         raw = [token for token in ("{{", "{%", "%(", "}}") if token in text]
         assert not raw, f"{where}: raw template syntax in the page: {raw}"
         assert_no_csp_violation(self.csp_violations, where)
+        if self.accessibility is not None:
+            self.accessibility.check(page, where)
 
         viewport = page.viewport_size
         if viewport["width"] != PHONE["width"]:
@@ -262,10 +311,14 @@ def new_page(browser, live_server, request, csp_violations):
 
 
 @pytest.fixture
-def site_check(live_server, catalogue_phrases, request, csp_violations):
+def site_check(live_server, catalogue_phrases, request, csp_violations, accessibility):
     journey = request.node.name.removeprefix("test_").split("_")[0]
     check = SiteCheck(
-        journey=journey, base_url=live_server.url, phrases=catalogue_phrases, csp_violations=csp_violations
+        journey=journey,
+        base_url=live_server.url,
+        phrases=catalogue_phrases,
+        csp_violations=csp_violations,
+        accessibility=accessibility,
     )
     yield check
     check.write_report()

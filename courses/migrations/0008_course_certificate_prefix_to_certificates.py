@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0006_names_visible_text'),
+        ('courses', '0007_profile_language'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""Indonesian date formats."""

@@ -1,0 +1,10 @@
+"""Indonesian: "2 Desember 2026, 14.30" (the month written out, a dot between hours and minutes, as PUEBI has it).
+
+Times carry their zone ("14.30 WITA"): courses.dates adds it, since a format string cannot name WIB/WITA/WIT.
+"""
+
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = "j F Y, H.i"
+TIME_FORMAT = "H.i"
+SHORT_DATE_FORMAT = "j F Y"
+SHORT_DATETIME_FORMAT = "j F Y, H.i"
