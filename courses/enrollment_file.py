@@ -50,6 +50,10 @@ class FileError:
 class EnrollmentFileInvalid(CoursesError):
     code = "invalid_file"
 
+    def as_body(self) -> dict[str, Any]:
+        # The contract's shape: every problem with its line and column.
+        return {"errors": [error.as_dict() for error in self.errors]}
+
     def __init__(self, errors: list[FileError]):
         self.errors = sorted(
             errors, key=lambda e: (e.line or 0, COLUMNS.index(e.column) if e.column in COLUMNS else -1)

@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -19,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses.auth_limits import lockout_headers, lockout_message, login_lockout
-from courses.enrollment_file import EnrollmentFileInvalid
-from courses.errors import CohortInvalid, CoursesError, EnrollmentConflict, ModuleLocked, NotEnrolled, SignInLocked
+from courses.enrollment_file import EnrollmentFileInvalid, FileError
+from courses.errors import ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
 from courses.permissions import IsOperator, IsParticipant
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
@@ -86,11 +85,7 @@ class TokenObtainView(DomainErrorsMixin, ObtainAuthToken):
         data = request.data if isinstance(request.data, Mapping) else {}
         lockout = login_lockout(request=request, username=data.get("username"))
         if lockout is not None:
-            return _error(
-                SignInLocked(lockout_message(lockout)),
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                headers=lockout_headers(lockout),
-            )
+            raise SignInLocked(lockout_message(lockout), headers=lockout_headers(lockout))
         return super().post(request, *args, **kwargs)
 
 
@@ -126,10 +121,7 @@ class CohortListCreateView(DomainErrorsMixin, APIView):
     def post(self, request: Request) -> Response:
         serializer = CohortSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            cohort = cohort_create(**serializer.validated_data)
-        except CohortInvalid as exc:
-            raise ValidationError({exc.field: [str(exc.message)]}) from exc
+        cohort = cohort_create(**serializer.validated_data)  # CohortInvalid: 400 at its field
         cohort.participants_count = 0
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
@@ -147,24 +139,11 @@ class EnrollmentImportView(DomainErrorsMixin, APIView):
         cohort = get_object_or_404(Cohort, pk=pk)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response(
-                {"errors": [{"line": None, "column": None, "message": _("Attach the file in the field “file”.")}]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise EnrollmentFileInvalid([FileError(None, None, _("Attach the file in the field “file”."))])
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
-        try:
-            result = enrollment_import(
-                cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run
-            )
-        except EnrollmentFileInvalid as exc:
-            return Response({"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
-        except EnrollmentConflict as exc:
-            return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        # EnrollmentFileInvalid: 400 with every problem; EnrollmentConflict: 409.
+        result = enrollment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
         return Response(result.as_dict())
-
-
-def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN, headers: dict | None = None) -> Response:
-    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code, headers=headers)
 
 
 # What a refused lesson_access means in the API (an unpublished course's lesson is a 404).
@@ -182,7 +161,7 @@ class LessonDetailView(DomainErrorsMixin, APIView):
         if access.reason == LessonAccessReason.UNPUBLISHED:
             raise Http404
         if not access.allowed:
-            return _error(LESSON_REFUSALS[access.reason]())
+            raise LESSON_REFUSALS[access.reason]()
         return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=access.enrollment)).data)
 
 
@@ -194,11 +173,9 @@ class LessonCompleteView(DomainErrorsMixin, APIView):
         lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
         enrollment = enrollment_for_course(user=request.user, course_id=lesson.module.course_id)
         if enrollment is None:
-            return _error(NotEnrolled())
-        try:  # the service checks the module is unlocked, under the enrolment's lock
-            lesson_complete(enrollment=enrollment, lesson=lesson)
-        except CoursesError as exc:
-            return _error(exc)
+            raise NotEnrolled()
+        # The service checks the module is unlocked (ModuleLocked: 403), under the enrolment's lock.
+        lesson_complete(enrollment=enrollment, lesson=lesson)
         (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
         return Response(EnrollmentProgressSerializer(progress).data)
 

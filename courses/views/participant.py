@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ..errors import ModuleLocked, NotEnrolled
 from ..extensions import dashboard_templates
 from ..models import Enrollment, Lesson
 from ..selectors import (
@@ -76,9 +77,16 @@ def lesson_page(request: HttpRequest, pk: int) -> HttpResponse:
     if access.reason == LessonAccessReason.UNPUBLISHED:
         raise Http404
     if access.reason == LessonAccessReason.NOT_ENROLLED:
-        return render(request, "courses/locked.html", {"lesson": lesson, "not_enrolled": True}, status=403)
+        return render(
+            request, "courses/locked.html", {"lesson": lesson, "not_enrolled": True}, status=NotEnrolled.http_status
+        )
     if not access.allowed:
-        return render(request, "courses/locked.html", {"lesson": lesson, "enrollment": access.enrollment}, status=403)
+        return render(
+            request,
+            "courses/locked.html",
+            {"lesson": lesson, "enrollment": access.enrollment},
+            status=ModuleLocked.http_status,
+        )
     if request.method == "POST":
         if access.preview:  # read-only: an operator's preview completes nothing
             raise PermissionDenied
