@@ -1,5 +1,4 @@
-"""Django admin for certificates: per-course settings; search by number, code and NIP; PDF and hash read-only;
-revoke action."""
+"""Django admin for certificates: per-course settings, search by number, code and NIP, PDF read-only, revoke."""
 
 from django import forms
 from django.contrib import admin, messages

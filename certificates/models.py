@@ -1,5 +1,4 @@
-"""Per-course certificate settings, certificates, their gap-free number counters, issuing jobs and ZIP archives;
-data and constraints only."""
+"""Per-course certificate settings, certificates, gap-free number counters, issuing jobs, ZIPs; data only."""
 
 from django.conf import settings
 from django.db import models

@@ -1,9 +1,4 @@
-"""Reads of the courses app, each a fixed number of queries, one module per concern; re-exported here.
-
-``catalogue`` (courses, outlines, lessons, module access), ``progress`` (module states, the progress
-of enrollments), ``cohorts``, ``accounts`` (operators, privileged accounts) and ``invitations``.
-Other apps import from ``courses.selectors``.
-"""
+"""Reads of the courses app, a module per concern; the public names are re-exported here."""
 
 from .accounts import privileged_user_ids, user_is_operator
 from .catalogue import (

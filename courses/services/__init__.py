@@ -1,9 +1,4 @@
-"""Every write the courses app does, one module per concern; the public names are re-exported here.
-
-``curriculum`` (loading a course from its files), ``progress`` (lessons, quiz results, module and
-course completion), ``cohorts``, ``enrollment`` (the enrollment import), ``uploads`` (staged
-enrollment files) and ``invitations``. Other apps import from ``courses.services``.
-"""
+"""Every write the courses app does, a module per concern; the public names are re-exported here."""
 
 from .cohorts import cohort_create
 from .curriculum import curriculum_load
