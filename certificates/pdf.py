@@ -399,12 +399,24 @@ class _Block:
 
 
 def _centre_blocks(content: CertificateContent, gaps: float, sizes: float) -> list[_Block]:
-    def block(text, font, size, gap, *, max_lines=2, min_size=None, wrap_size=None, colour=INK, spacing_em=0.0):
+    def block(
+        text,
+        font,
+        size,
+        gap,
+        *,
+        max_lines=2,
+        min_size=None,
+        wrap_size=None,
+        colour=INK,
+        spacing_em=0.0,
+        width=TEXT_WIDTH,
+    ):
         size, lines = _fit(
             text,
             font,
             size * sizes,
-            TEXT_WIDTH,
+            width,
             max_lines=max_lines,
             min_size=(min_size or size) * sizes,
             spacing_em=spacing_em,
@@ -414,7 +426,7 @@ def _centre_blocks(content: CertificateContent, gaps: float, sizes: float) -> li
 
     blocks = [
         block(content.issuer.upper(), SERIF_BOLD, 12, 0, min_size=10, colour=BRAND, spacing_em=0.06),
-        block(content.title.upper(), SERIF_BOLD, 34, 42, min_size=24, colour=BRAND, spacing_em=0.14),
+        block(content.title.upper(), SERIF_BOLD, 34, 42, min_size=24, colour=BRAND, spacing_em=0.14, width=540),
     ]
     if content.title_en:
         blocks.append(block(content.title_en, SERIF_ITALIC, 11, 19, colour=MUTED))

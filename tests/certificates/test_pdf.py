@@ -144,6 +144,16 @@ def test_a_name_outside_latin1_renders_and_extracts_with_every_element(name):
     }
 
 
+def test_a_cjk_name_extracts_and_names_a_cjk_font_for_the_reader_to_supply():
+    # Source Serif has no CJK glyphs and no free TrueType CJK font is installable here: the name is
+    # drawn in a standard CJK font that PDF readers provide (Adobe's, not embedded), so it still
+    # extracts and shows where the reader has that font.
+    data = render_certificate_pdf(replace(CONTENT, holder_name="王小明 (Wang Xiaoming)"))
+    assert "王小明 (Wang Xiaoming)" in page_text(data)
+    fonts = {str(f["/BaseFont"]) for f in PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].values()}
+    assert any(f.startswith("/STSong-Light") for f in fonts)
+
+
 def test_the_details_line_shows_only_what_is_known():
     assert pdf.training_details(replace(CONTENT, starts_on=None, ends_on=None, jp=None)) == "Angkatan I 2026"
     assert pdf.training_details(replace(CONTENT, cohort_name="", jp=None)) == "tanggal 2 s.d. 27 Desember 2026"
