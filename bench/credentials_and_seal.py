@@ -57,6 +57,16 @@ def content(n: int) -> CertificateContent:
         code="7KQ2-9XW4-M3HD",
         verify_url=f"{SITE}/verify/7KQ2-9XW4-M3HD/",
         issuer=ISSUER,
+        holder_position="Kepala Seksi Tata Kelola E-Government",
+        holder_unit="Dinas Komunikasi dan Informatika Kabupaten Kutai Kartanegara",
+        starts_on=datetime.date(2026, 11, 2),
+        ends_on=datetime.date(2026, 11, 20),
+        jp=20,
+        place="Samarinda",
+        signatory_position="Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+        signatory_name="Dr. Muhammad Faisal, S.Kom., M.T.",
+        signatory_nip="19700101 199503 1 001",
+        signatory_rank="Pembina Utama Muda (IV/c)",
     )
 
 

@@ -32,6 +32,35 @@ def extract() -> None:
         subprocess.run(args, cwd=ROOT / package, check=True)
 
 
+# Indonesian has no grammatical plural: one form for every count (gettext's own table for "id").
+PLURAL_FORMS = {"id": "nplurals=1; plural=0;", "en": "nplurals=2; plural=(n != 1);"}
+LANGUAGE_TEAMS = {"id": "Indonesian <id@li.org>", "en": "English <en@li.org>"}
+
+
+def fill_header(path: Path) -> None:
+    """The catalogue's header filled in for real (makemessages leaves gettext's template placeholders)."""
+    lang, package = path.parts[-3], path.parts[-5]
+    po = polib.pofile(str(path))
+    po.header = f"Translations of the {package} app of the GCIO training platform ({lang})."
+    po.metadata.update(
+        {
+            "Project-Id-Version": "gcio-platform",
+            "Report-Msgid-Bugs-To": "",
+            "Last-Translator": "GCIO platform maintainers",
+            "Language-Team": LANGUAGE_TEAMS[lang],
+            "Language": lang,
+            "Plural-Forms": PLURAL_FORMS[lang],
+        }
+    )
+    po.metadata.pop("PO-Revision-Date", None)
+    po.metadata_is_fuzzy = []  # the header is filled in: not a draft
+    forms = int(PLURAL_FORMS[lang].split(";")[0].split("=")[1])
+    for entry in po:
+        if entry.msgid_plural:
+            entry.msgstr_plural = {i: entry.msgstr_plural.get(i, "") for i in range(forms)}
+    po.save()
+
+
 def fill_english(path: Path) -> None:
     po = polib.pofile(str(path))
     for entry in po:
@@ -58,6 +87,8 @@ def compile_all() -> None:
 def main() -> int:
     if "--check" not in sys.argv:
         extract()
+        for path in catalogues():
+            fill_header(path)
         for path in ROOT.glob("*/locale/en/LC_MESSAGES/django.po"):
             fill_english(path)
         compile_all()

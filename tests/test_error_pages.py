@@ -52,7 +52,7 @@ def test_a_refused_page(client):
     response = client.get("/operator/cohorts/")
     assert response.status_code == 403
     html = response.content.decode()
-    assert "Akses ditolak" in html and "Kursus saya" in html
+    assert "Akses ditolak" in html and "Pelatihan saya" in html
     assert inline_code(html) == []
     assert "Access denied" in client.get("/operator/cohorts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 

@@ -43,5 +43,5 @@ def test_admin_is_reachable_and_indonesian(client, admin_user, gcio):
     client.force_login(admin_user)
     response = client.get("/admin/courses/course/")
     assert response.status_code == 200
-    assert "Pilih kursus untuk diubah" in response.content.decode()
+    assert "Pilih pelatihan untuk diubah" in response.content.decode()
     assert client.get("/admin/assessments/quiz/").status_code == 200

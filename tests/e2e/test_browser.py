@@ -88,14 +88,14 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
     site_check.page(page, "02-login")
     log_in(page, nip)
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
-    expect(page.locator("h1")).to_have_text("Kursus saya")
+    expect(page.locator("h1")).to_have_text("Pelatihan saya")
     site_check.page(page, "03-dashboard")
 
     # The language switch in the top bar: English and back.
     page.select_option("#language-select", "en")
     expect(page.locator("h1")).to_have_text("My courses")
     page.select_option("#language-select", "id")
-    expect(page.locator("h1")).to_have_text("Kursus saya")
+    expect(page.locator("h1")).to_have_text("Pelatihan saya")
 
     page.locator("section.card h2 a").first.click()
     expect(page).to_have_url(f"{live_server.url}/learn/{enrollment.pk}/")
@@ -144,7 +144,7 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
     site_check.page(page, "09-result-passed")
 
     # Module 2 is now open on the course page.
-    page.get_by_role("link", name="Kembali ke kursus").click()
+    page.get_by_role("link", name="Kembali ke pelatihan").click()
     expect(page).to_have_url(f"{live_server.url}/learn/{enrollment.pk}/")
     expect(module_section(page, 1)).to_have_class(re.compile(r"\bstate-completed\b"))
     expect(module_section(page, 2)).to_have_class(re.compile(r"\bstate-available\b"))
@@ -166,13 +166,13 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
         page.get_by_role("button", name="Mulai kuis").click()
         answer_quiz(page, right=True)
         expect(page.locator(".quiz-score")).to_have_class(re.compile(r"\bpass\b"))
-        page.get_by_role("link", name="Kembali ke kursus").click()
+        page.get_by_role("link", name="Kembali ke pelatihan").click()
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
     certificate = Certificate.objects.get(enrollment=enrollment)
 
     # The dashboard links the certificate (issued in-process as the last quiz was passed).
-    page.get_by_role("link", name="Kursus saya").first.click()
+    page.get_by_role("link", name="Pelatihan saya").first.click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.locator(".progress")).to_have_attribute("aria-valuenow", "100")
     link = page.get_by_role("link", name="Lihat sertifikat Anda")
