@@ -3,8 +3,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from courses.extensions import HostNeeds
 
-class AssessmentsConfig(AppConfig):
+
+class AssessmentsConfig(HostNeeds, AppConfig):
     name = "assessments"
     verbose_name = _("Assessments")
     default_auto_field = "django.db.models.BigAutoField"

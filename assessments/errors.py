@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from courses.errors import CoursesError, ModuleLocked, NotEnrolled
+from courses.errors import DomainError, ModuleLocked, NotEnrolled
 
 __all__ = [
     "AlreadySubmitted",
@@ -15,8 +15,8 @@ __all__ = [
 ]
 
 
-class AssessmentsError(CoursesError):
-    """Base of assessments' domain errors (``code`` and translatable ``message`` as in courses)."""
+class AssessmentsError(DomainError):
+    """Base of assessments' domain errors (``code``, translatable ``message`` and ``http_status``)."""
 
 
 class NoAttemptsLeft(AssessmentsError):

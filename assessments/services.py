@@ -13,10 +13,18 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.curriculum import CurriculumError, CurriculumReport, read_yaml, require
+from courses.curriculum import (
+    CurriculumError,
+    CurriculumReport,
+    read_yaml,
+    require,
+    sync_children,
+    sync_delete_missing,
+    sync_row,
+)
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
-from courses.services import quiz_result_record, sync_children, sync_delete_missing, sync_fields
+from courses.services import quiz_result_record
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
 from .models import (
@@ -168,12 +176,13 @@ def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz |
         return None
     quiz_values, questions = _parse_quiz(path)
     _resolve_lessons(module=module, path=path, questions=[question for question, _ in questions])
-    quiz = Quiz.objects.filter(module=module).first()
-    if quiz is None:
-        quiz = Quiz.objects.create(module=module, **quiz_values)
-        report.record("quiz", "created")
-    else:
-        report.record("quiz", "updated" if sync_fields(quiz, quiz_values) else "unchanged")
+    quiz = sync_row(
+        kind="quiz",
+        instance=Quiz.objects.filter(module=module).first(),
+        values=quiz_values,
+        create=lambda **values: Quiz.objects.create(module=module, **values),
+        report=report,
+    )
 
     existing_questions = {q.key: q for q in quiz.questions.prefetch_related("choices")}
     saved = sync_children(
@@ -377,7 +386,8 @@ def _answer_key(attempt: Attempt) -> _AnswerKey:
 
 def _lock_open(attempt: Attempt) -> Attempt:
     """Lock the attempt row for this transaction; raise unless it is still open."""
-    # of=self: lock only the attempt, not the quiz and module rows every participant shares.
+    # of=self: lock only the attempt, not the quiz and module rows every participant shares. The attempt
+    # comes before the enrollment quiz_result_record locks (the order in courses.locks).
     locked = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__module").get(pk=attempt.pk)
     if locked.status == AttemptStatus.SUBMITTED:
         raise AlreadySubmitted()

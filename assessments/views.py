@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from courses.errors import CoursesError
+from courses.errors import DomainError
 from courses.selectors import module_access
 
-from .errors import AlreadySubmitted, AssessmentsError, AttemptExpired, InvalidAnswer, NotEnrolled
+from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
 from .selectors import (
     ReviewMode,
@@ -47,8 +47,8 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             started = attempt_start(user=request.user, quiz=quiz)
-        except (AssessmentsError, CoursesError) as exc:
-            return _unavailable(request, exc.message, status=409 if exc.code == "no_attempts_left" else 403)
+        except DomainError as exc:
+            return _unavailable(request, exc.message, status=exc.http_status)
         return redirect("assessments:attempt", pk=started.attempt.pk)
     access = module_access(user=request.user, module=quiz.module)
     if access.enrollment is None:

@@ -32,21 +32,18 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from certificates.models import Certificate  # noqa: E402
+from certificates.models import Certificate, CertificateSettings  # noqa: E402
 from certificates.pdf import CertificateContent, render_certificate_pdf  # noqa: E402
 from certificates.services import certificate_issue  # noqa: E402
 from courses.models import Cohort, Course, Enrollment, ParticipantProfile  # noqa: E402
-from tests.courses.enrolment_files import nip_for  # noqa: E402
+from tests.courses.enrollment_files import nip_for  # noqa: E402
 
 
 def completed_enrollments(count: int, offset: int, name_for) -> list[int]:
     course, _ = Course.objects.get_or_create(
-        slug="gcio",
-        defaults={
-            "title": "Pelatihan Government Chief Information Officer (GCIO)",
-            "certificate_prefix": "GCIO-KALTIM",
-        },
+        slug="gcio", defaults={"title": "Pelatihan Government Chief Information Officer (GCIO)"}
     )
+    CertificateSettings.objects.get_or_create(course=course, defaults={"number_prefix": "GCIO-KALTIM"})
     cohort = Cohort.objects.create(
         course=course, name=f"Angkatan {offset}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
     )

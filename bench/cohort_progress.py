@@ -30,7 +30,7 @@ from courses.models import (  # noqa: E402
     ModuleProgress,
     ParticipantProfile,
 )
-from tests.courses.enrolment_files import nip_for  # noqa: E402
+from tests.courses.enrollment_files import nip_for  # noqa: E402
 
 User = get_user_model()
 

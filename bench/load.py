@@ -41,7 +41,7 @@ def prepare(users: int) -> dict:
     from certificates.codes import code_display
     from certificates.services import certificate_issue
     from courses.models import Cohort, Course, Enrollment, ParticipantProfile
-    from tests.courses.enrolment_files import nip_for
+    from tests.courses.enrollment_files import nip_for
 
     call_command("loadcurriculum", verbosity=0)
     course = Course.objects.get(slug="gcio")

@@ -40,7 +40,7 @@ QUESTIONS = 20
 
 
 def build_quiz() -> Quiz:
-    course = Course.objects.create(slug="bench", title="Bench", published=True, certificate_prefix="BENCH")
+    course = Course.objects.create(slug="bench", title="Bench", published=True)
     module = Module.objects.create(course=course, key="m1", order=1, stage=Stage.TRANSFORMATION, title="M1")
     Module.objects.create(course=course, key="m2", order=2, stage=Stage.LEADERSHIP, title="M2")
     quiz = Quiz.objects.create(

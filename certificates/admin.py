@@ -1,4 +1,4 @@
-"""Django admin for certificates: search by number, code and NIP; PDF and hash read-only; revoke action."""
+"""Django admin for certificates: per-course settings, search by number, code and NIP, PDF read-only, revoke."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,8 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
-from .models import Certificate, CertificateArchive, IssueJob, NumberCounter
+from .models import Certificate, CertificateArchive, CertificateSettings, IssueJob, NumberCounter
 from .services import certificate_revoke, issue_jobs_retry
+
+
+@admin.register(CertificateSettings)
+class CertificateSettingsAdmin(admin.ModelAdmin):
+    list_display = ("course", "number_prefix")
+    search_fields = ("course__title", "course__slug", "number_prefix")
 
 
 class RevokeForm(forms.Form):

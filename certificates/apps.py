@@ -3,17 +3,39 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from courses.extensions import HostNeeds
 
-class CertificatesConfig(AppConfig):
+
+class CertificatesConfig(HostNeeds, AppConfig):
     name = "certificates"
     verbose_name = _("Certificates")
     default_auto_field = "django.db.models.BigAutoField"
     required_apps = ("courses",)
 
     def ready(self) -> None:
-        from courses.extensions import register_enrollment_extra
+        from django.urls import reverse
+
+        from courses.extensions import (
+            ProgressColumn,
+            register_cohort_action,
+            register_dashboard_template,
+            register_enrollment_extra,
+            register_progress_column,
+        )
 
         from . import checks, handlers  # noqa: F401 - registers the checks, connects to courses' signals
         from .selectors import enrollment_certificates
 
+        # What this app adds to courses' pages and reports (courses never imports it).
         register_enrollment_extra("certificate", enrollment_certificates)
+        register_progress_column(
+            ProgressColumn(
+                key="certificate_number",
+                label=_("Certificate"),
+                value=lambda extras: (extras.get("certificate") or {}).get("number"),
+            )
+        )
+        register_dashboard_template("certificates/dashboard_certificate.html")
+        register_cohort_action(
+            "certificates", _("Certificates"), lambda cohort: reverse("certificates:cohort", args=[cohort.pk])
+        )

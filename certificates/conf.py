@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_REENQUEUE_SECONDS": 600,
     # How many enrolments one sweep enqueues at most.
     "SWEEP_BATCH": 500,
+    # The number prefix of a course without certificate settings (one created by hand rather than
+    # loaded from a curriculum folder, whose course.yaml names its ``certificate_prefix``).
+    "NUMBER_PREFIX": "SERTIFIKAT",
     # Certificate text: who issues it.
     "ISSUER": "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
     # The electronic seal: a PKCS#12 file with the issuing body's certificate and key, and its
@@ -37,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     # keys (PEM paths, public or private) that the DID document keeps listing.
     "CREDENTIALS_SIGNING_KEY": "",
     "CREDENTIALS_PREVIOUS_KEYS": [],
+}
+
+
+# The periodic tasks a host's Celery beat must run (courses.W002 warns when one is missing): the
+# sweep issues the certificates whose message was lost.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "certificates-sweep": {"task": "certificates.tasks.certificates_sweep_task", "schedule": 60.0},
 }
 
 

@@ -2,11 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from courses.errors import CoursesError
+from courses.errors import DomainError
 
 
-class CertificatesError(CoursesError):
-    """Base of certificates' domain errors (``code`` and translatable ``message`` as in courses)."""
+class CertificatesError(DomainError):
+    """Base of certificates' domain errors (``code``, translatable ``message`` and ``http_status``)."""
 
 
 class NotCompleted(CertificatesError):
@@ -30,3 +30,9 @@ class StillValid(CertificatesError):
 class ReasonRequired(CertificatesError):
     code = "reason_required"
     message = _("Give the reason for revoking the certificate.")
+
+
+class PdfPending(CertificatesError):
+    code = "pdf_pending"
+    http_status = 409
+    message = _("The PDF is being prepared; try again in a few seconds.")

@@ -1,11 +1,11 @@
-"""Receivers of courses' signals; each only enqueues this app's task."""
+"""Receivers of courses' signals; each only enqueues this app's task or calls its own service."""
 
 import logging
 
 from django.db import transaction
 from django.dispatch import receiver
 
-from courses.signals import course_completed
+from courses.signals import course_completed, curriculum_course_loaded
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +23,10 @@ def _enqueue(enrollment_id: int) -> None:
 @receiver(course_completed, dispatch_uid="certificates.issue_on_completion")
 def issue_on_completion(sender, *, enrollment_id: int, **kwargs) -> None:
     transaction.on_commit(lambda: _enqueue(enrollment_id))
+
+
+@receiver(curriculum_course_loaded, dispatch_uid="certificates.settings_from_curriculum")
+def settings_from_curriculum(sender, *, course, data, path, report, **kwargs) -> None:
+    from .services import certificate_settings_load
+
+    certificate_settings_load(course=course, data=data, path=path, report=report)

@@ -1,16 +1,43 @@
-"""Certificates, their gap-free number counters, issuing jobs and ZIP archives; data and constraints only."""
+"""Per-course certificate settings, certificates, gap-free number counters, issuing jobs, ZIPs; data only."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Cohort, Enrollment
+from courses.models import Cohort, Course, Enrollment
 
 
 class CertificateStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     REVOKED = "revoked", _("Revoked")
+
+
+class CertificateSettings(models.Model):
+    """What this app needs to know of a course to certify it; loaded from the course's ``course.yaml``.
+
+    The home of the official certificate's settings (issuer, signatory, seal, layout, hours of study)."""
+
+    course = models.OneToOneField(
+        Course, on_delete=models.CASCADE, related_name="certificate_settings", verbose_name=_("course")
+    )
+    number_prefix = models.CharField(
+        _("certificate number prefix"),
+        max_length=32,
+        help_text=_("Start of every certificate number, e.g. GCIO-KALTIM."),
+    )
+
+    class Meta:
+        verbose_name = _("certificate settings")
+        verbose_name_plural = _("certificate settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number_prefix__regex=r"^[A-Z0-9][A-Z0-9-]*$"), name="certificate_settings_prefix_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course}: {self.number_prefix}"
 
 
 class NumberCounter(models.Model):

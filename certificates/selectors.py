@@ -9,7 +9,25 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from .codes import code_display, code_normalize
-from .models import Certificate, CertificateStatus
+from .conf import certificates_setting
+from .models import Certificate, CertificateArchive, CertificateSettings, CertificateStatus
+
+
+def certificate_number_prefix(*, course) -> str:
+    """The prefix of the course's certificate numbers: its settings', else ``NUMBER_PREFIX``.
+
+    No query when ``certificate_settings`` was selected with the course."""
+    try:
+        return course.certificate_settings.number_prefix
+    except CertificateSettings.DoesNotExist:
+        return certificates_setting("NUMBER_PREFIX")
+
+
+def certificate_filename(certificate: Certificate, *, in_archive: bool = False) -> str:
+    """The PDF's file name: ``sertifikat-GCIO-KALTIM-2026-00001.pdf`` for a download; in a cohort's ZIP,
+    ``GCIO-KALTIM-2026-00001_<NIP>.pdf`` (sorted by number, findable by NIP). Slashes never reach a file name."""
+    stem = certificate.number.replace("/", "-")
+    return f"{stem}_{certificate.holder_nip}.pdf" if in_archive else f"sertifikat-{stem}.pdf"
 
 
 def certificate_by_code(text: str) -> Certificate | None:
@@ -84,7 +102,9 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
 
 
 def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any], int]:
-    """What anyone may learn from a code: the contract's verification body and its HTTP status."""
+    """What anyone may learn from a code: the contract's verification body and its HTTP status.
+
+    The only builder of that body, for the API and the page; ``VerifySerializer`` documents it."""
     if certificate is None:
         return {"valid": False, "status": "not_found"}, HTTPStatus.NOT_FOUND
     body = {
@@ -101,3 +121,25 @@ def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any
     if certificate.status == CertificateStatus.REVOKED:
         body.update(revoked_at=certificate.revoked_at, reason=certificate.revoked_reason)
     return body, HTTPStatus.OK
+
+
+def archive_payload(archive: CertificateArchive) -> dict[str, Any]:
+    """A cohort archive's state as the API returns it and the page shows it (``ArchiveSerializer`` documents it)."""
+    return {
+        "id": archive.pk,
+        "status": archive.status,
+        "total": archive.total,
+        "done": archive.done,
+        "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
+    }
+
+
+def revocation_payload(certificate: Certificate) -> dict[str, Any]:
+    """A revoked certificate as the revoke endpoint returns it (``RevokeResultSerializer`` documents it)."""
+    return {
+        "number": certificate.number,
+        "code": code_display(certificate.code),
+        "status": certificate.status,
+        "revoked_at": certificate.revoked_at,
+        "reason": certificate.revoked_reason,
+    }

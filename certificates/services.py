@@ -1,12 +1,13 @@
-"""Every write the certificates app does: issuing, revoking, re-issuing, the sweep, cohort archives."""
+"""Every write the certificates app does: course settings, issuing, revoking, re-issuing, the sweep, archives."""
 
 import datetime
 import hashlib
 import logging
 import zipfile
+from pathlib import Path
 from tempfile import SpooledTemporaryFile
+from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -14,21 +15,50 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.conf import site_url
+from courses.curriculum import CurriculumReport, require, sync_row
+from courses.locks import enrollment_lock
 from courses.models import Enrollment
 
 from .codes import code_display, code_generate
 from .conf import certificates_setting
 from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, StillValid
-from .models import ArchiveStatus, Certificate, CertificateArchive, CertificateStatus, IssueJob, NumberCounter
+from .models import (
+    ArchiveStatus,
+    Certificate,
+    CertificateArchive,
+    CertificateSettings,
+    CertificateStatus,
+    IssueJob,
+    NumberCounter,
+)
 from .pdf import CertificateContent, render_certificate_pdf
+from .selectors import certificate_filename, certificate_number_prefix
 
 logger = logging.getLogger(__name__)
 
 
 def verify_url(code: str) -> str:
     """``{SITE_URL}/verify/{code}/`` with the code as displayed; exactly what the QR code holds."""
-    site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-    return site + reverse("certificates:verify", kwargs={"code": code_display(code)})
+    return site_url() + reverse("certificates:verify", kwargs={"code": code_display(code)})
+
+
+def certificate_settings_load(
+    *, course, data: dict[str, Any], path: Path, report: CurriculumReport
+) -> CertificateSettings:
+    """Keep the course's certificate settings as its ``course.yaml`` gives them (``certificate_prefix``).
+
+    Runs inside the curriculum load (``curriculum_course_loaded``): a missing prefix raises
+    CurriculumError and rolls the load back. Side effects: creates or updates the settings row and
+    records it in ``report``. Idempotent: unchanged files write nothing.
+    """
+    return sync_row(
+        kind="certificate settings",
+        instance=CertificateSettings.objects.filter(course=course).first(),
+        values={"number_prefix": require(data, "certificate_prefix", path)},
+        create=lambda **values: CertificateSettings.objects.create(course=course, **values),
+        report=report,
+    )
 
 
 def _next_number(*, prefix: str, year: int) -> str:
@@ -60,11 +90,7 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
     the text it will carry. Returns the valid certificate if there is one already."""
     # The enrolment's row lock serialises issuers of the same enrolment; plain queries rather than
     # annotated subqueries, as compiling those cost more than the database's work.
-    enrollment = (
-        Enrollment.objects.select_for_update(of=("self",))
-        .select_related("participant", "cohort__course")
-        .get(pk=enrollment_id)
-    )
+    enrollment = enrollment_lock(enrollment_id, select_related=("participant", "cohort__course__certificate_settings"))
     if enrollment.completed_at is None:
         raise NotCompleted()
     existing = list(Certificate.objects.filter(enrollment_id=enrollment_id).values_list("pk", "status"))
@@ -78,7 +104,7 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
     # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
     return Certificate.objects.create(
         enrollment=enrollment,
-        number=_next_number(prefix=course.certificate_prefix, year=timezone.localdate(issued_at).year),
+        number=_next_number(prefix=certificate_number_prefix(course=course), year=timezone.localdate(issued_at).year),
         code=code_generate(),
         holder_name=enrollment.participant.full_name,
         holder_nip=enrollment.participant.nip,
@@ -293,8 +319,7 @@ def archive_build(*, archive_id: int) -> CertificateArchive:
             with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as bundle:
                 for index, certificate in enumerate(certificates, start=1):
                     with certificate.pdf.open("rb") as pdf:
-                        name = f"{certificate.number.replace('/', '-')}_{certificate.holder_nip}.pdf"
-                        bundle.writestr(name, pdf.read())
+                        bundle.writestr(certificate_filename(certificate, in_archive=True), pdf.read())
                     if index % step == 0 or index == len(certificates):
                         CertificateArchive.objects.filter(pk=archive.pk).update(done=index)
             spool.seek(0)

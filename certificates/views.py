@@ -8,14 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courses.models import Cohort
-from courses.views import operator_required
+from courses.permissions import operator_required
 
-from .api.permissions import VerifyThrottle
-from .api.views import archive_payload
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
 from .models import Certificate, CertificateArchive
 from .selectors import (
+    archive_payload,
     certificate_by_code,
     certificate_verification,
     certificate_visible_to,
@@ -23,6 +22,7 @@ from .selectors import (
     verification_payload,
 )
 from .services import archive_request, certificate_reissue, certificate_revoke, verify_url
+from .throttles import VerifyThrottle
 
 
 class _PageThrottleView:

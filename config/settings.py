@@ -8,6 +8,10 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from assessments.conf import BEAT_SCHEDULE as ASSESSMENTS_BEAT_SCHEDULE
+from certificates.conf import BEAT_SCHEDULE as CERTIFICATES_BEAT_SCHEDULE
+from courses.conf import BEAT_SCHEDULE as COURSES_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -274,9 +278,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # How long the certificate sweep leaves a fresh completion to the normal path before re-enqueuing it.
 CERTIFICATES_SWEEP_GRACE_SECONDS = env.int("CERTIFICATES_SWEEP_GRACE_SECONDS", default=30)
-CELERY_BEAT_SCHEDULE: dict = {
-    "certificates-sweep": {"task": "certificates.tasks.certificates_sweep_task", "schedule": 60.0},
-}
+# The periodic tasks each app declares it needs (its conf.BEAT_SCHEDULE), all of them.
+CELERY_BEAT_SCHEDULE: dict = {**COURSES_BEAT_SCHEDULE, **ASSESSMENTS_BEAT_SCHEDULE, **CERTIFICATES_BEAT_SCHEDULE}
 
 LOGGING = {
     "version": 1,
@@ -288,15 +291,3 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-CELERY_BEAT_SCHEDULE["courses-invitations-sweep"] = {
-    "task": "courses.tasks.invitations_sweep_task",
-    "schedule": 600.0,
-}
-CELERY_BEAT_SCHEDULE["courses-enrolment-uploads-purge"] = {
-    "task": "courses.tasks.enrolment_uploads_purge_task",
-    "schedule": 900.0,
-}
-CELERY_BEAT_SCHEDULE["assessments-expire-attempts"] = {
-    "task": "assessments.tasks.attempts_expire_task",
-    "schedule": 60.0,
-}

@@ -29,7 +29,7 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "published", "certificate_prefix", "updated_at")
+    list_display = ("title", "slug", "published", "updated_at")
     list_filter = ("published",)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}

@@ -3,8 +3,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from .extensions import HostNeeds
 
-class CoursesConfig(AppConfig):
+
+class CoursesConfig(HostNeeds, AppConfig):
     name = "courses"
     verbose_name = _("Courses")
     default_auto_field = "django.db.models.BigAutoField"
@@ -22,4 +24,9 @@ class CoursesConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system check
+        from django.db.models.signals import post_migrate
+
+        from . import checks  # noqa: F401 - registers the system checks
+        from .groups import operators_group_sync
+
+        post_migrate.connect(operators_group_sync, dispatch_uid="courses.operators_group_sync")

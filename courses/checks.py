@@ -57,5 +57,29 @@ def login_failures_unshared(app_configs: Iterable | None = None, **kwargs) -> li
     ]
 
 
+def periodic_tasks_unscheduled(app_configs: Iterable | None = None, **kwargs) -> list[checks.CheckMessage]:
+    """Warn for each periodic task an installed app declares (``beat_schedule`` on its AppConfig, from
+    its ``conf.BEAT_SCHEDULE``) that ``CELERY_BEAT_SCHEDULE`` does not run, whatever the entry's key.
+
+    Without them lost messages are never caught up, expired attempts never closed, and abandoned
+    enrolment files (personal data) never deleted."""
+    scheduled = {entry.get("task") for entry in (getattr(settings, "CELERY_BEAT_SCHEDULE", None) or {}).values()}
+    warnings: list[checks.CheckMessage] = []
+    for config in apps.get_app_configs():
+        for key, entry in (getattr(config, "beat_schedule", None) or {}).items():
+            if entry["task"] not in scheduled:
+                warnings.append(
+                    checks.Warning(
+                        f"The periodic task '{entry['task']}' of '{config.name}' is not in CELERY_BEAT_SCHEDULE, "
+                        "so Celery beat never runs it.",
+                        hint=f"Add {config.name}.conf.BEAT_SCHEDULE['{key}'] (or all of {config.name}.conf."
+                        "BEAT_SCHEDULE) to CELERY_BEAT_SCHEDULE.",
+                        id="courses.W002",
+                    )
+                )
+    return warnings
+
+
 checks.register(missing_required_apps)
+checks.register(periodic_tasks_unscheduled)
 checks.register(login_failures_unshared, checks.Tags.security, checks.Tags.caches)

@@ -43,3 +43,32 @@ DEFAULTS: dict[str, Any] = {
 def courses_setting(name: str) -> Any:
     """Return ``COURSES_<name>`` from the host settings, or this app's default."""
     return getattr(settings, f"COURSES_{name}", DEFAULTS[name])
+
+
+# Where the site is served, for links in emails and certificates: the project-wide ``SITE_URL``.
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def site_url() -> str:
+    """``SITE_URL`` without its trailing slash (every app's absolute links start with it)."""
+    return getattr(settings, "SITE_URL", DEFAULT_SITE_URL).rstrip("/")
+
+
+# The periodic tasks a host's Celery beat must run (``CELERY_BEAT_SCHEDULE``; courses.W002 warns when
+# one is missing). The staged-upload purge is the only deletion path for abandoned files holding
+# personal data.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "courses-invitations-sweep": {"task": "courses.tasks.invitations_sweep_task", "schedule": 600.0},
+    "courses-enrollment-uploads-purge": {"task": "courses.tasks.enrollment_uploads_purge_task", "schedule": 900.0},
+}
+
+# What members of the operators group (``OPERATORS_GROUP``) may do with this app's models, as
+# {model: actions}; synced into the group after every migrate (courses.groups).
+OPERATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "course": ("view",),
+    "module": ("view",),
+    "lesson": ("view",),
+    "cohort": ("add", "change", "view"),
+    "enrollment": ("add", "change", "delete", "view"),
+    "participantprofile": ("add", "change", "view"),
+}

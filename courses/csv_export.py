@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 # One rule for what a spreadsheet runs as a formula: the import refuses such text, the export defuses it.
-from .enrolment_file import FORMULA_START
+from .enrollment_file import FORMULA_START
 
 BOM = "\ufeff"
 

@@ -1,4 +1,4 @@
-"""Reading curriculum files: course.yaml, module folders, Markdown lessons with front matter."""
+"""Reading curriculum files (course.yaml, module folders, Markdown lessons) and syncing rows to them by key."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.db import models
 
 
 class CurriculumError(Exception):
@@ -74,3 +75,67 @@ def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
         raise CurriculumError(f"{path}: front matter must be a mapping")
     body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
     return meta, body.strip() + "\n"
+
+
+def sync_fields(instance: models.Model, values: dict[str, Any]) -> bool:
+    """Set ``values`` on ``instance`` and save only if something differs; True when saved."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    if changed:
+        update_fields = changed + [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
+        instance.save(update_fields=update_fields)
+    return bool(changed)
+
+
+def sync_row(
+    *, kind: str, instance: models.Model | None, values: dict[str, Any], create: Any, report: CurriculumReport
+) -> models.Model:
+    """Create the row (``create(**values)``) when ``instance`` is None, else sync its fields; record which."""
+    if instance is None:
+        report.record(kind, "created")
+        return create(**values)
+    report.record(kind, "updated" if sync_fields(instance, values) else "unchanged")
+    return instance
+
+
+def sync_children(
+    *,
+    kind: str,
+    existing: dict[str, models.Model],
+    wanted: list[dict[str, Any]],
+    create: Any,
+    report: CurriculumReport,
+) -> dict[str, models.Model]:
+    """Create, update or leave each wanted row (matched by ``key``); return them by key."""
+    result: dict[str, models.Model] = {}
+    for values in wanted:
+        key = values["key"]
+        instance = existing.get(key)
+        if instance is None:
+            result[key] = create(**values)
+            report.record(kind, "created")
+        else:
+            report.record(kind, "updated" if sync_fields(instance, values) else "unchanged")
+            result[key] = instance
+    return result
+
+
+def sync_delete_missing(
+    *,
+    kind: str,
+    existing: dict[str, models.Model],
+    kept: dict[str, models.Model],
+    report: CurriculumReport,
+    before: Any = None,
+) -> list[int]:
+    """Delete the rows of ``existing`` the files no longer name (not in ``kept``); return their ids.
+
+    ``before()`` runs first when something is to be deleted (e.g. to take locks in a safe order)."""
+    removed = [row.pk for key, row in existing.items() if key not in kept]
+    if removed:
+        if before is not None:
+            before()
+        type(next(iter(existing.values()))).objects.filter(pk__in=removed).delete()
+        report.record(kind, "deleted", len(removed))
+    return removed

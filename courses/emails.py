@@ -1,6 +1,5 @@
 """Email messages the courses app sends, rendered in Indonesian with an English copy below."""
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -8,12 +7,9 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from .conf import site_url
 from .models import ParticipantProfile
 from .tokens import invitation_token_generator
-
-
-def _site_url() -> str:
-    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 def bilingual_text(template_name: str, context: dict) -> str:
@@ -29,8 +25,8 @@ def invitation_message(*, profile: ParticipantProfile, connection=None) -> Email
     user = profile.user
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = invitation_token_generator.make_token(user)
-    link = _site_url() + reverse("courses:invitation-accept", kwargs={"uidb64": uid, "token": token})
-    context = {"profile": profile, "link": link, "login_url": _site_url() + reverse("courses:login")}
+    link = site_url() + reverse("courses:invitation-accept", kwargs={"uidb64": uid, "token": token})
+    context = {"profile": profile, "link": link, "login_url": site_url() + reverse("courses:login")}
     with translation.override("id"):
         subject = render_to_string("courses/email/invitation_subject.txt", context).strip()
     body = bilingual_text("courses/email/invitation.txt", context)

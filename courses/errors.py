@@ -1,19 +1,34 @@
-"""Domain errors raised by courses' services; API views turn them into responses."""
+"""Domain errors: the base every app's errors derive from (with their HTTP status), and courses' own."""
+
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 
-class CoursesError(Exception):
-    """Base of courses' domain errors; ``code`` is machine-readable, ``message`` translatable, and
-    ``http_status`` the status the API answers it with (``courses.api.errors.DomainErrorsMixin``)."""
+class DomainError(Exception):
+    """Base of every app's domain errors, and of how they reach HTTP.
+
+    ``code`` is machine-readable, ``message`` translatable, ``http_status`` the status the API
+    (``courses.api.errors.DomainErrorsMixin``) and the pages answer with; ``headers`` go with the
+    response (e.g. ``Retry-After``). The API body is ``as_body()``: ``{"detail", "code"}`` unless an
+    error has a shape of its own in the contract (an enrolment file's list of errors, a form field's).
+    """
 
     code = "error"
     http_status = 400
     message = _("The request could not be completed.")
 
-    def __init__(self, message=None):
+    def __init__(self, message=None, *, headers: dict[str, str] | None = None):
         self.message = message or self.message
+        self.headers = headers or {}
         super().__init__(str(self.message))
+
+    def as_body(self) -> dict[str, Any]:
+        return {"detail": str(self.message), "code": self.code}
+
+
+class CoursesError(DomainError):
+    """Base of courses' domain errors."""
 
 
 class NotEnrolled(CoursesError):
@@ -35,8 +50,12 @@ class CohortInvalid(CoursesError):
         self.field = field
         super().__init__(message)
 
+    def as_body(self) -> dict[str, Any]:
+        # DRF's field-error shape, as the form fields' other errors.
+        return {self.field: [str(self.message)]}
 
-class EnrolmentConflict(CoursesError):
+
+class EnrollmentConflict(CoursesError):
     code = "conflict"
     http_status = 409
     message = _("Another import changed the same participants at the same moment; please upload the file again.")

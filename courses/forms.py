@@ -131,7 +131,7 @@ class CohortForm(forms.Form):
             self.initial.setdefault("starts_on", timezone.localdate())
 
 
-class EnrolmentUploadForm(forms.Form):
+class EnrollmentUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Participant file (CSV or XLSX)"),
         widget=forms.ClearableFileInput(

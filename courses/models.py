@@ -20,11 +20,6 @@ class Course(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     published = models.BooleanField(_("published"), default=False)
-    certificate_prefix = models.CharField(
-        _("certificate number prefix"),
-        max_length=32,
-        help_text=_("Start of every certificate number, e.g. GCIO-KALTIM."),
-    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -32,12 +27,6 @@ class Course(models.Model):
         ordering = ["title"]
         verbose_name = _("course")
         verbose_name_plural = _("courses")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(certificate_prefix__regex=r"^[A-Z0-9][A-Z0-9-]*$"),
-                name="course_certificate_prefix_format",
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.title

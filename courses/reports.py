@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .csv_export import csv_stream
+from .extensions import progress_columns
 from .models import Cohort, Enrollment
 from .selectors import EnrollmentProgressView, enrollments_progress_chunks
 
@@ -27,7 +28,7 @@ def cohort_progress_rows(progress: list[EnrollmentProgressView]):
         cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
         for module in item.modules:
             cells += [module.state, "" if module.best_score is None else module.best_score]
-        cells += [_local(item.completed_at), item.certificate_number or ""]
+        cells += [_local(item.completed_at), *("" if value is None else value for value in item.column_values)]
         yield cells
 
 
@@ -39,7 +40,7 @@ def _progress_table(*, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=N
     header = ["nip", "full_name", "unit", "progress_percent"]
     for index in range(1, count + 1):
         header += [f"module_{index}_state", f"module_{index}_best_score"]
-    header += ["completed_at", "certificate_number"]
+    header += ["completed_at", *(column.key for column in progress_columns())]
 
     def rows():
         for chunk in itertools.chain([first], chunks):
@@ -98,7 +99,10 @@ def cohort_progress_xlsx_response(
 
 
 def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict]:
-    """The JSON rows of the cohort progress report (contract shape)."""
+    """The JSON rows of the cohort progress report (contract shape): the rows' only builder, with a
+    key per registered column (``certificate_number`` from certificates); CohortProgressSerializer
+    documents it."""
+    columns = progress_columns()
     return [
         {
             "nip": item.enrollment.participant.nip,
@@ -107,7 +111,7 @@ def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict
             "progress_percent": item.progress_percent,
             "modules": [{"id": m.module.pk, "state": m.state, "best_score": m.best_score} for m in item.modules],
             "completed_at": item.completed_at,
-            "certificate_number": item.certificate_number,
+            **{column.key: column.value(item.extras) for column in columns},
         }
         for item in progress
     ]

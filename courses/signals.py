@@ -2,6 +2,13 @@
 
 from django.dispatch import Signal
 
+# Sent inside the curriculum load transaction once the course row is written, before its modules.
+# kwargs: course (Course), data (dict: the parsed course.yaml), path (pathlib.Path of course.yaml),
+# report (CurriculumReport). A receiving app keeps its own settings for the course from ``data``
+# (e.g. certificates: ``certificate_prefix``) and raises CurriculumError, naming ``path``, when
+# they are missing or malformed: the whole load then rolls back.
+curriculum_course_loaded = Signal()
+
 # Sent inside the curriculum load transaction for every module in the files.
 # kwargs: module (Module), source_dir (pathlib.Path), report (CurriculumReport).
 # A receiving app loads its own content for that module (e.g. the quiz) from source_dir.

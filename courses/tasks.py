@@ -36,9 +36,9 @@ def invitations_sweep_task() -> int:
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
-def enrolment_uploads_purge_task() -> int:
+def enrollment_uploads_purge_task() -> int:
     """Periodic (beat): delete enrolment files left staged by operators who never confirmed; returns how many."""
-    deleted = services.enrolment_uploads_purge()
+    deleted = services.enrollment_uploads_purge()
     if deleted:
         logger.info("deleted %d stale staged enrolment files", deleted)
     return deleted

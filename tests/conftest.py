@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from courses.conf import courses_setting
 from tests.factories import UserFactory
 
 
@@ -22,7 +23,8 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def operator():
-    """A member of the operators group (the data migration creates the group with its permissions)."""
-    user = UserFactory(username="operator-test")
-    user.groups.add(Group.objects.get(name="operators"))
+    """The operator of every test: in the operators group (synced after migrate, with its permissions),
+    and staff, so the admin lets them in as well."""
+    user = UserFactory(username="operator-test", first_name="Rina", last_name="Operator", is_staff=True)
+    user.groups.add(Group.objects.get(name=courses_setting("OPERATORS_GROUP")))
     return user

@@ -4,8 +4,11 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from assessments.models import Choice, Question, QuestionKind, Quiz
+from assessments.models import Attempt, Choice, Question, QuestionKind, Quiz
+from certificates.codes import code_generate
+from certificates.models import Certificate, CertificateSettings
 from courses.models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile, Stage
 
 
@@ -34,12 +37,18 @@ class ParticipantProfileFactory(factory.django.DjangoModelFactory):
 class CourseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Course
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"course-{n}")
     title = factory.Sequence(lambda n: f"Course {n}")
     description = "A course."
     published = True
-    certificate_prefix = "TEST-PREFIX"
+
+    @factory.post_generation
+    def certificate_prefix(course, create, extracted, **kwargs):
+        """The certificates app's settings for the course: ``CourseFactory(certificate_prefix="X")``."""
+        if create:
+            CertificateSettings.objects.create(course=course, number_prefix=extracted or "TEST-PREFIX")
 
 
 class ModuleFactory(factory.django.DjangoModelFactory):
@@ -113,3 +122,31 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     participant = factory.SubFactory(ParticipantProfileFactory)
     cohort = factory.SubFactory(CohortFactory)
+
+
+class AttemptFactory(factory.django.DjangoModelFactory):
+    """An attempt in progress at a quiz of the enrollment's course, with no questions drawn (set them to test grading)."""
+
+    class Meta:
+        model = Attempt
+
+    quiz = factory.SubFactory(QuizFactory)
+    enrollment = factory.SubFactory(EnrollmentFactory, cohort__course=factory.SelfAttribute("...quiz.module.course"))
+    number = 1
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class CertificateFactory(factory.django.DjangoModelFactory):
+    """A valid certificate as issuing records it: what it says copied from the enrollment, no PDF yet."""
+
+    class Meta:
+        model = Certificate
+
+    enrollment = factory.SubFactory(EnrollmentFactory, completed_at=factory.LazyFunction(timezone.now))
+    number = factory.Sequence(lambda n: f"TEST-PREFIX/2026/{n + 1:05d}")
+    code = factory.LazyFunction(code_generate)
+    holder_name = factory.SelfAttribute("enrollment.participant.full_name")
+    holder_nip = factory.SelfAttribute("enrollment.participant.nip")
+    course_title = factory.SelfAttribute("enrollment.cohort.course.title")
+    cohort_name = factory.SelfAttribute("enrollment.cohort.name")
+    issued_at = factory.LazyFunction(timezone.now)

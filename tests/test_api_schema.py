@@ -131,7 +131,7 @@ def test_every_operation_that_authenticates_declares_401_with_its_challenge(doc)
 
 
 def test_every_operation_limited_to_a_role_declares_403(doc):
-    from courses.api.permissions import IsOperator, IsParticipant
+    from courses.permissions import IsOperator, IsParticipant
 
     limited = 0
     for path, method, operation in operations(doc):
@@ -237,7 +237,7 @@ def test_what_the_schema_lets_through_the_server_accepts_blank_for_blank(doc, cl
     assert jsonschema.Draft7Validator(revoke).is_valid({"reason": "Salah nama"})
 
 
-def test_the_enrolment_file_is_an_upload_and_answers_are_json_only(doc):
+def test_the_enrollment_file_is_an_upload_and_answers_are_json_only(doc):
     from assessments.services import attempt_start
 
     enrollment = EnrollmentFactory()

@@ -14,7 +14,7 @@ from certificates.codes import code_display
 from certificates.models import Certificate, CertificateArchive
 from courses.models import Cohort, Enrollment, LessonCompletion, ParticipantProfile
 from tests.certificates.conftest import complete
-from tests.courses.enrolment_files import csv_bytes, person
+from tests.courses.enrollment_files import csv_bytes, person
 from tests.factories import (
     ChoiceFactory,
     CohortFactory,

@@ -19,7 +19,7 @@ from assessments.selectors import (
 )
 from assessments.services import answers_save, attempt_start, attempt_submit
 from courses.api.errors import DomainErrorsMixin
-from courses.api.permissions import IsOperator
+from courses.permissions import IsOperator
 
 from .serializers import (
     AnswersSerializer,

@@ -38,6 +38,8 @@ class MyCertificateSerializer(serializers.Serializer):
 
 
 class VerifySerializer(serializers.Serializer):
+    """Documents ``selectors.verification_payload``, the body's only builder (a test keeps the fields equal)."""
+
     valid = serializers.BooleanField()
     status = serializers.ChoiceField(choices=["valid", "revoked", "not_found"])
     number = serializers.CharField(required=False)
@@ -56,6 +58,8 @@ class RevokeSerializer(serializers.Serializer):
 
 
 class RevokeResultSerializer(serializers.Serializer):
+    """Documents ``selectors.revocation_payload`` (a test keeps the fields equal)."""
+
     number = serializers.CharField()
     code = serializers.CharField()
     status = serializers.CharField()
@@ -64,6 +68,8 @@ class RevokeResultSerializer(serializers.Serializer):
 
 
 class ArchiveSerializer(serializers.Serializer):
+    """Documents ``selectors.archive_payload`` (a test keeps the fields equal)."""
+
     id = serializers.IntegerField()
     status = serializers.CharField()
     total = serializers.IntegerField()

@@ -2,7 +2,6 @@
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -11,24 +10,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from certificates.codes import code_display
-from certificates.errors import CertificatesError
+from certificates.errors import PdfPending
 from certificates.models import CertificateArchive
 from certificates.selectors import (
+    archive_payload,
     certificate_by_code,
+    certificate_filename,
     certificate_verification,
     certificate_visible_to,
     holder_certificates,
+    revocation_payload,
     verification_payload,
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
+from certificates.throttles import VerifyThrottle
 from courses.api.errors import DomainErrorsMixin
-from courses.api.permissions import IsOperator, IsParticipant
 from courses.api.renderers import FileRenderersMixin
 from courses.api.serializers import ErrorSerializer
 from courses.models import Cohort
+from courses.permissions import IsOperator, IsParticipant
 
-from .permissions import VerifyThrottle
 from .renderers import PDFRenderer
 from .serializers import (
     ArchiveSerializer,
@@ -37,10 +38,6 @@ from .serializers import (
     RevokeSerializer,
     VerifySerializer,
 )
-
-
-def _error(exc: CertificatesError, status_code: int) -> Response:
-    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code)
 
 
 class VerifyView(DomainErrorsMixin, APIView):
@@ -91,12 +88,10 @@ class CertificatePdfView(DomainErrorsMixin, FileRenderersMixin, APIView):
         if certificate is None or not certificate_visible_to(certificate=certificate, user=request.user):
             raise Http404
         if not certificate.sha256:  # recorded a moment ago; its PDF is being rendered
-            return Response(
-                {"detail": _("The PDF is being prepared; try again in a few seconds."), "code": "pdf_pending"},
-                status=status.HTTP_409_CONFLICT,
-            )
-        filename = f"sertifikat-{certificate.number.replace('/', '-')}.pdf"
-        return FileResponse(certificate.pdf.open("rb"), content_type="application/pdf", filename=filename)
+            raise PdfPending()
+        return FileResponse(
+            certificate.pdf.open("rb"), content_type="application/pdf", filename=certificate_filename(certificate)
+        )
 
 
 class RevokeView(DomainErrorsMixin, APIView):
@@ -115,22 +110,11 @@ class RevokeView(DomainErrorsMixin, APIView):
             raise Http404
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            certificate = certificate_revoke(
-                certificate=certificate, reason=serializer.validated_data["reason"], by=request.user
-            )
-        except CertificatesError as exc:
-            code_status = status.HTTP_400_BAD_REQUEST if exc.code == "reason_required" else status.HTTP_409_CONFLICT
-            return _error(exc, code_status)
-        return Response(
-            {
-                "number": certificate.number,
-                "code": code_display(certificate.code),
-                "status": certificate.status,
-                "revoked_at": certificate.revoked_at,
-                "reason": certificate.revoked_reason,
-            }
+        # ReasonRequired: 400; AlreadyRevoked: 409.
+        certificate = certificate_revoke(
+            certificate=certificate, reason=serializer.validated_data["reason"], by=request.user
         )
+        return Response(revocation_payload(certificate))
 
 
 class ReissueView(DomainErrorsMixin, APIView):
@@ -151,24 +135,9 @@ class ReissueView(DomainErrorsMixin, APIView):
         certificate = certificate_by_code(code)
         if certificate is None:
             raise Http404
-        try:
-            issued = certificate_reissue(certificate=certificate)
-        except CertificatesError as exc:
-            return _error(exc, status.HTTP_409_CONFLICT)
+        issued = certificate_reissue(certificate=certificate)  # StillValid: 409
         data = MyCertificateSerializer(issued, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
-
-
-def archive_payload(archive: CertificateArchive) -> dict:
-    from django.urls import reverse
-
-    return {
-        "id": archive.pk,
-        "status": archive.status,
-        "total": archive.total,
-        "done": archive.done,
-        "download_url": reverse("certificates:archive-download", kwargs={"pk": archive.pk}) if archive.file else None,
-    }
 
 
 class CohortArchiveView(DomainErrorsMixin, APIView):

@@ -5,7 +5,7 @@ from django.http import Http404
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from courses.errors import CoursesError
+from courses.errors import DomainError
 
 from .schema import AppAutoSchema
 
@@ -25,8 +25,10 @@ def error_code(exc: Exception) -> str:
 class DomainErrorsMixin:
     """For the apps' API views: every error body carries a ``code`` beside its ``detail``.
 
-    A domain error (``courses.errors.CoursesError`` and its subclasses in every app) answers
-    ``{"detail": <translated message>, "code": <its code>}`` with its ``http_status``. DRF's own
+    A domain error (``courses.errors.DomainError``, the base of every app's errors) answers its
+    ``as_body()`` (``{"detail": <translated message>, "code": <its code>}``, or the contract's own
+    shape for an enrolment file or a form field) with its ``http_status`` and ``headers``: views
+    raise, they never build an error body themselves. DRF's own
     exceptions (401, 403, 404, 405, 406, 415, 429, parse errors) go through the host's exception
     handler as usual and get the exception's code added; validation errors keep DRF's
     ``{"field": [...]}`` shape. Scoped to the views that use it: a host's ``EXCEPTION_HANDLER`` and
@@ -37,8 +39,8 @@ class DomainErrorsMixin:
     schema = AppAutoSchema()
 
     def handle_exception(self, exc):
-        if isinstance(exc, CoursesError):
-            return Response({"detail": str(exc.message), "code": exc.code}, status=exc.http_status)
+        if isinstance(exc, DomainError):
+            return Response(exc.as_body(), status=exc.http_status, headers=exc.headers or None)
         response = super().handle_exception(exc)
         data = getattr(response, "data", None)
         if isinstance(data, dict) and "detail" in data and "code" not in data and len(data) == 1:

@@ -4,6 +4,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from courses.extensions import progress_columns
 from courses.models import Course
 
 
@@ -70,7 +71,7 @@ class CohortSerializer(serializers.Serializer):
         return value.strip()
 
 
-class EnrolmentImportRequestSerializer(serializers.Serializer):
+class EnrollmentImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV (comma or semicolon, UTF-8) or XLSX enrolment file."))
 
 
@@ -80,7 +81,7 @@ class FileErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class EnrolmentImportResultSerializer(serializers.Serializer):
+class EnrollmentImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
@@ -99,7 +100,7 @@ class EnrolmentImportResultSerializer(serializers.Serializer):
     )
 
 
-class EnrolmentImportErrorSerializer(serializers.Serializer):
+class EnrollmentImportErrorSerializer(serializers.Serializer):
     errors = FileErrorSerializer(many=True)
 
 
@@ -138,13 +139,21 @@ class CohortProgressModuleSerializer(serializers.Serializer):
 
 
 class CohortProgressSerializer(serializers.Serializer):
+    """Documents ``reports.cohort_progress_payload``, the rows' only builder (a test keeps the fields equal)."""
+
     nip = serializers.CharField(source="enrollment.participant.nip")
     full_name = serializers.CharField(source="enrollment.participant.full_name")
     unit = serializers.CharField(source="enrollment.participant.unit")
     progress_percent = serializers.IntegerField()
     modules = CohortProgressModuleSerializer(many=True)
     completed_at = serializers.DateTimeField(allow_null=True)
-    certificate_number = serializers.CharField(allow_null=True)
+
+    def get_fields(self):
+        # Then the columns other apps registered (certificates: certificate_number), text or null.
+        fields = super().get_fields()
+        for column in progress_columns():
+            fields[column.key] = serializers.CharField(allow_null=True, help_text=str(column.label))
+        return fields
 
 
 class LessonSerializer(serializers.Serializer):

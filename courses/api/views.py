@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -19,36 +18,36 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses.auth_limits import lockout_headers, lockout_message, login_lockout
-from courses.enrolment_file import EnrolmentFileInvalid
-from courses.errors import CohortInvalid, CoursesError, EnrolmentConflict, ModuleLocked, NotEnrolled, SignInLocked
+from courses.enrollment_file import EnrollmentFileInvalid, FileError
+from courses.errors import ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
+from courses.permissions import IsOperator, IsParticipant
 from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
 from courses.selectors import (
+    LessonAccessReason,
     cohort_enrollments,
     cohort_list,
     course_list_published,
     course_outline,
     enrollment_for_course,
     enrollments_progress,
+    lesson_access,
     lesson_view,
-    module_access,
     participant_enrollments,
-    user_is_operator,
 )
-from courses.services import cohort_create, enrolment_import, lesson_complete
+from courses.services import cohort_create, enrollment_import, lesson_complete
 
 from .errors import DomainErrorsMixin
-from .permissions import IsOperator, IsParticipant
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
 from .serializers import (
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
     CourseListSerializer,
+    EnrollmentImportErrorSerializer,
+    EnrollmentImportRequestSerializer,
+    EnrollmentImportResultSerializer,
     EnrollmentProgressSerializer,
-    EnrolmentImportErrorSerializer,
-    EnrolmentImportRequestSerializer,
-    EnrolmentImportResultSerializer,
     ErrorSerializer,
     LessonSerializer,
     TokenSerializer,
@@ -86,11 +85,7 @@ class TokenObtainView(DomainErrorsMixin, ObtainAuthToken):
         data = request.data if isinstance(request.data, Mapping) else {}
         lockout = login_lockout(request=request, username=data.get("username"))
         if lockout is not None:
-            return _error(
-                SignInLocked(lockout_message(lockout)),
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                headers=lockout_headers(lockout),
-            )
+            raise SignInLocked(lockout_message(lockout), headers=lockout_headers(lockout))
         return super().post(request, *args, **kwargs)
 
 
@@ -126,55 +121,33 @@ class CohortListCreateView(DomainErrorsMixin, APIView):
     def post(self, request: Request) -> Response:
         serializer = CohortSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            cohort = cohort_create(**serializer.validated_data)
-        except CohortInvalid as exc:
-            raise ValidationError({exc.field: [str(exc.message)]}) from exc
+        cohort = cohort_create(**serializer.validated_data)  # CohortInvalid: 400 at its field
         cohort.participants_count = 0
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
-class EnrolmentImportView(DomainErrorsMixin, APIView):
+class EnrollmentImportView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": EnrolmentImportRequestSerializer},
+        request={"multipart/form-data": EnrollmentImportRequestSerializer},
         parameters=[OpenApiParameter("dry_run", bool, description="Validate and count without writing.")],
-        responses={200: EnrolmentImportResultSerializer, 400: EnrolmentImportErrorSerializer},
+        responses={200: EnrollmentImportResultSerializer, 400: EnrollmentImportErrorSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         cohort = get_object_or_404(Cohort, pk=pk)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response(
-                {"errors": [{"line": None, "column": None, "message": _("Attach the file in the field “file”.")}]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise EnrollmentFileInvalid([FileError(None, None, _("Attach the file in the field “file”."))])
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
-        try:
-            result = enrolment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
-        except EnrolmentFileInvalid as exc:
-            return Response({"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
-        except EnrolmentConflict as exc:
-            return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        # EnrollmentFileInvalid: 400 with every problem; EnrollmentConflict: 409.
+        result = enrollment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
         return Response(result.as_dict())
 
 
-def _error(exc: CoursesError, status_code: int = status.HTTP_403_FORBIDDEN, headers: dict | None = None) -> Response:
-    return Response({"detail": str(exc.message), "code": exc.code}, status=status_code, headers=headers)
-
-
-def _lesson_access(request: Request, lesson: Lesson):
-    """The enrolment through which the user reads ``lesson`` (None for an operator's preview)."""
-    access = module_access(user=request.user, module=lesson.module)
-    if access.enrollment is None:
-        if user_is_operator(request.user):
-            return None
-        raise NotEnrolled()
-    if not access.allowed:
-        raise ModuleLocked()
-    return access.enrollment
+# What a refused lesson_access means in the API (an unpublished course's lesson is a 404).
+LESSON_REFUSALS = {LessonAccessReason.NOT_ENROLLED: NotEnrolled, LessonAccessReason.MODULE_LOCKED: ModuleLocked}
 
 
 class LessonDetailView(DomainErrorsMixin, APIView):
@@ -183,12 +156,13 @@ class LessonDetailView(DomainErrorsMixin, APIView):
 
     @extend_schema(responses={200: LessonSerializer, 403: ErrorSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
-        try:
-            enrollment = _lesson_access(request, lesson)
-        except CoursesError as exc:
-            return _error(exc)
-        return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=enrollment)).data)
+        lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=pk)
+        access = lesson_access(user=request.user, lesson=lesson)
+        if access.reason == LessonAccessReason.UNPUBLISHED:
+            raise Http404
+        if not access.allowed:
+            raise LESSON_REFUSALS[access.reason]()
+        return Response(LessonSerializer(lesson_view(lesson=lesson, enrollment=access.enrollment)).data)
 
 
 class LessonCompleteView(DomainErrorsMixin, APIView):
@@ -199,11 +173,9 @@ class LessonCompleteView(DomainErrorsMixin, APIView):
         lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course__published=True)
         enrollment = enrollment_for_course(user=request.user, course_id=lesson.module.course_id)
         if enrollment is None:
-            return _error(NotEnrolled())
-        try:  # the service checks the module is unlocked, under the enrolment's lock
-            lesson_complete(enrollment=enrollment, lesson=lesson)
-        except CoursesError as exc:
-            return _error(exc)
+            raise NotEnrolled()
+        # The service checks the module is unlocked (ModuleLocked: 403), under the enrolment's lock.
+        lesson_complete(enrollment=enrollment, lesson=lesson)
         (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
         return Response(EnrollmentProgressSerializer(progress).data)
 
@@ -248,5 +220,6 @@ class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
         if request.accepted_renderer.format == "xlsx":
             return cohort_progress_xlsx_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
         progress = enrollments_progress(cohort_enrollments(cohort=cohort))
-        # Plain dicts (same shape as CohortProgressSerializer): nested serializers cost too much at 2,000 rows.
+        # cohort_progress_payload builds the rows (CohortProgressSerializer documents them): nested
+        # serializers cost too much at 2,000 rows.
         return Response(cohort_progress_payload(progress))

@@ -1,7 +1,6 @@
 """Fixtures for the assessments tests: quizzes with known answers, enrolled participants."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from assessments.models import Choice, QuestionKind, Quiz
 from tests.factories import (
@@ -10,7 +9,6 @@ from tests.factories import (
     ModuleFactory,
     QuestionFactory,
     QuizFactory,
-    UserFactory,
 )
 
 # Choices per kind; which ones are correct varies with the question's position.
@@ -75,13 +73,6 @@ def participant(enrollment):
 @pytest.fixture
 def other_participant(quiz):
     return EnrollmentFactory(cohort__course=quiz.module.course).participant.user
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    return user
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_issuing_again_returns_the_same_certificate(completed):
     assert NumberCounter.objects.get().last == 1
 
 
-def test_an_unfinished_enrolment_gets_no_certificate(course):
+def test_an_unfinished_enrollment_gets_no_certificate(course):
     enrollment = EnrollmentFactory(cohort=CohortFactory(course=course))
     with pytest.raises(NotCompleted):
         services.certificate_issue(enrollment_id=enrollment.pk)
@@ -184,7 +184,7 @@ def test_the_qr_code_decodes_to_the_verification_url(completed, settings):
 # --- the sweep and poison messages -------------------------------------------------------------
 
 
-def test_the_sweep_finds_completed_enrolments_without_a_certificate(course, settings):
+def test_the_sweep_finds_completed_enrollments_without_a_certificate(course, settings):
     settings.CERTIFICATES_SWEEP_GRACE_SECONDS = 0
     lost = EnrollmentFactory(cohort=CohortFactory(course=course))
     Enrollment.objects.filter(pk=lost.pk).update(completed_at=datetime.datetime.now(datetime.UTC))  # no signal: lost

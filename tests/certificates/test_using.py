@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certificates.api.permissions import VerifyThrottle
 from certificates.codes import code_display
 from certificates.models import Certificate, CertificateArchive
+from certificates.throttles import VerifyThrottle
 from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory
 
 from .conftest import complete

@@ -33,7 +33,7 @@ def test_a_one_day_cohort_is_allowed():
     assert Cohort.objects.filter(pk=cohort.pk).exists()
 
 
-def test_one_enrolment_per_participant_and_cohort():
+def test_one_enrollment_per_participant_and_cohort():
     enrollment = EnrollmentFactory()
     with pytest.raises(IntegrityError, match="enrollment_unique_participant_cohort"), transaction.atomic():
         Enrollment.objects.create(participant=enrollment.participant, cohort=enrollment.cohort)
@@ -44,7 +44,7 @@ def test_one_enrolment_per_participant_and_cohort():
     assert other.pk != enrollment.pk
 
 
-def test_bulk_enrolment_without_ignore_conflicts_cannot_duplicate():
+def test_bulk_enrollment_without_ignore_conflicts_cannot_duplicate():
     enrollment = EnrollmentFactory()
     with pytest.raises(IntegrityError, match="enrollment_unique_participant_cohort"), transaction.atomic():
         Enrollment.objects.bulk_create([Enrollment(participant=enrollment.participant, cohort=enrollment.cohort)])

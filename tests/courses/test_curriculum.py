@@ -40,7 +40,7 @@ def test_gcio_course_has_four_modules_in_stage_order_with_lessons_and_quizzes():
     call_command("loadcurriculum", stdout=StringIO())
     course = Course.objects.get(slug="gcio")
     assert course.published is True
-    assert course.certificate_prefix == "GCIO-KALTIM"
+    assert course.certificate_settings.number_prefix == "GCIO-KALTIM"
     modules = list(course.modules.order_by("order"))
     assert [m.stage for m in modules] == [
         Stage.TRANSFORMATION,

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Cohort, Enrollment, ParticipantProfile
-from tests.courses.enrolment_files import HEADER, csv_bytes, nip_for, person
+from tests.courses.enrollment_files import HEADER, csv_bytes, nip_for, person
 from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -853,7 +853,7 @@ def test_the_operator_page_shows_hidden_rows_before_and_after_confirming(client,
 
 def test_the_schema_describes_the_new_result_fields(api_client):
     schema = api_client.get("/api/v1/schema/?format=json").json()
-    result = schema["components"]["schemas"]["EnrolmentImportResult"]
+    result = schema["components"]["schemas"]["EnrollmentImportResult"]
     assert result["properties"]["hidden_rows"]["items"] == {"type": "integer"}
     assert result["properties"]["warnings"]["items"] == {"$ref": "#/components/schemas/FileError"}
     assert "hidden_rows" not in result["required"] and "warnings" not in result["required"]
@@ -976,6 +976,6 @@ def test_the_cohort_page_refuses_an_invisible_character_too(client, cohort, oper
 
 
 def test_the_export_defuses_formulas_by_the_import_s_rule():
-    from courses import csv_export, enrolment_file
+    from courses import csv_export, enrollment_file
 
-    assert csv_export.FORMULA_START is enrolment_file.FORMULA_START
+    assert csv_export.FORMULA_START is enrollment_file.FORMULA_START

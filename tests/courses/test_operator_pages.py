@@ -2,23 +2,20 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from courses.models import Cohort, Enrollment, ParticipantProfile
 from courses.services import STAGED_UPLOADS_DIR
-from tests.courses.enrolment_files import csv_bytes, nip_for, person
-from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
+from tests.courses.enrollment_files import csv_bytes, nip_for, person
+from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, ParticipantProfileFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator_client(client):
-    user = UserFactory(username="operator1")
-    user.groups.add(Group.objects.get(name="operators"))
-    client.force_login(user)
+def operator_client(client, operator):
+    client.force_login(operator)
     return client
 
 
@@ -112,7 +109,7 @@ def test_cohort_page_searches_by_name_or_nip_and_filters_by_unit(operator_client
     assert "Andi Wijaya" in html and "Budi Hartono" not in html
 
 
-def test_admin_finds_enrolments_by_nip(client, admin_user):
+def test_admin_finds_enrollments_by_nip(client, admin_user):
     cohort, other_cohort = CohortFactory(), CohortFactory()
     wanted = EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(nip=nip_for(5)))
     for n in (6, 7, 8):  # neighbours whose NIPs share most digits with the one searched for
@@ -130,7 +127,7 @@ def test_admin_finds_enrolments_by_nip(client, admin_user):
     assert [c.pk for c in response.context["cl"].result_list] == [cohort.pk]
 
 
-def test_admin_lists_a_cohorts_enrolments_through_the_filter(client, admin_user):
+def test_admin_lists_a_cohorts_enrollments_through_the_filter(client, admin_user):
     cohort, other_cohort = CohortFactory(), CohortFactory()
     mine = {EnrollmentFactory(cohort=cohort).pk for _ in range(3)}
     EnrollmentFactory(cohort=other_cohort)
@@ -231,15 +228,15 @@ def test_a_confirmation_that_fails_deletes_the_staged_file_and_writes_nothing(op
 
 
 def test_a_conflicting_import_deletes_the_staged_file(operator_client, staged, monkeypatch):
-    from courses import views
-    from courses.errors import EnrolmentConflict
+    from courses.errors import EnrollmentConflict
+    from courses.views import operator as views
 
     def conflict(**kwargs):
-        raise EnrolmentConflict()
+        raise EnrollmentConflict()
 
     cohort = CohortFactory()
     token = check_file(operator_client, cohort, [person(1)])
-    monkeypatch.setattr(views, "enrolment_import", conflict)
+    monkeypatch.setattr(views, "enrollment_import", conflict)
     response = operator_client.post(f"/operator/cohorts/{cohort.pk}/import/", {"token": token})
     assert response.status_code == 302 and response.url == f"/operator/cohorts/{cohort.pk}/import/"
     assert staged() == []
@@ -272,14 +269,14 @@ def test_the_report_offers_a_cancel_button(operator_client, staged):
 
 
 def test_the_purge_task_deletes_abandoned_files_and_their_confirmation_expires(operator_client, staged, settings):
-    from courses.tasks import enrolment_uploads_purge_task
+    from courses.tasks import enrollment_uploads_purge_task
 
     cohort = CohortFactory()
     token = check_file(operator_client, cohort, [person(1)])
-    assert enrolment_uploads_purge_task() == 0  # fresh: the operator may still confirm
+    assert enrollment_uploads_purge_task() == 0  # fresh: the operator may still confirm
     assert len(staged()) == 1
     settings.COURSES_IMPORT_STAGED_MAX_AGE_SECONDS = -1  # as if the operator had left long ago
-    assert enrolment_uploads_purge_task() == 1
+    assert enrollment_uploads_purge_task() == 1
     assert staged() == []
     response = operator_client.post(
         f"/operator/cohorts/{cohort.pk}/import/", {"token": token}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
@@ -295,10 +292,10 @@ def test_the_purge_keeps_fresh_files_and_deletes_stale_ones(staged):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from courses.services import enrolment_upload_stage, enrolment_uploads_purge
+    from courses.services import enrollment_upload_stage, enrollment_uploads_purge
 
-    fresh = enrolment_upload_stage(data=b"nip,full_name,email\n")
-    stale = enrolment_upload_stage(data=b"nip,full_name,email\n")
+    fresh = enrollment_upload_stage(data=b"nip,full_name,email\n")
+    stale = enrollment_upload_stage(data=b"nip,full_name,email\n")
     old = int((timezone.now() - datetime.timedelta(hours=3)).timestamp())
     stale_name = f"{STAGED_UPLOADS_DIR}/{old}-abc"
     default_storage.save(stale_name, ContentFile(default_storage.open(stale).read()))
@@ -306,9 +303,9 @@ def test_the_purge_keeps_fresh_files_and_deletes_stale_ones(staged):
     legacy = default_storage.save(f"{STAGED_UPLOADS_DIR}/0123abcdef", ContentFile(b"x"))  # name without a time
     assert len(staged()) == 3
 
-    assert enrolment_uploads_purge() == 1  # the legacy file was just written: its storage time is fresh
+    assert enrollment_uploads_purge() == 1  # the legacy file was just written: its storage time is fresh
     assert staged() == sorted([fresh.rsplit("/", 1)[1], legacy.rsplit("/", 1)[1]])
     later = timezone.now() + datetime.timedelta(hours=2, minutes=1)
-    assert enrolment_uploads_purge(now=later) == 2
+    assert enrollment_uploads_purge(now=later) == 2
     assert staged() == []
-    assert enrolment_uploads_purge(now=later) == 0
+    assert enrollment_uploads_purge(now=later) == 0

@@ -78,7 +78,7 @@ def finish_module(enrollment, module, score=90):
 # --- the state machine -------------------------------------------------------------------------
 
 
-def test_first_module_is_available_on_enrolment_and_the_rest_locked(enrollment):
+def test_first_module_is_available_on_enrollment_and_the_rest_locked(enrollment):
     assert states(enrollment) == ["available", "locked", "locked", "locked"]
     assert percent(enrollment) == 0
 
@@ -642,8 +642,8 @@ def test_the_progress_page_exports_its_filtered_table_to_excel(client, course, o
     assert 'href="?format=xlsx&amp;unit=Dinkes&amp;state="' in client.get(url, {"unit": "Dinkes"}).content.decode()
 
 
-def test_the_csv_streams_a_chunk_of_enrolments_at_a_time(api_client, course, operator, settings, monkeypatch):
-    from courses import selectors
+def test_the_csv_streams_a_chunk_of_enrollments_at_a_time(api_client, course, operator, settings, monkeypatch):
+    from courses.selectors import progress as selectors
 
     settings.COURSES_PROGRESS_CHUNK_SIZE = 2
     cohort = CohortFactory(course=course)

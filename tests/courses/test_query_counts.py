@@ -53,7 +53,7 @@ def test_cohort_list_costs_the_same_for_2_and_20_cohorts(api_client, operator, c
     assert large_queries == small_queries
 
 
-def test_my_enrollments_cost_the_same_for_2_and_20_enrolments(api_client, courses, django_assert_max_num_queries):
+def test_my_enrollments_cost_the_same_for_2_and_20_enrollments(api_client, courses, django_assert_max_num_queries):
     participant = ParticipantProfileFactory()
 
     def enrol(start, stop):

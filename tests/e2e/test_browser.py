@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from pypdf import PdfReader
 
@@ -21,7 +20,7 @@ from certificates.codes import code_display
 from certificates.models import Certificate
 from courses.models import Cohort, Course, Enrollment, LessonCompletion
 from courses.services import lesson_complete, quiz_result_record
-from tests.courses.enrolment_files import csv_bytes, nip_for, person
+from tests.courses.enrollment_files import csv_bytes, nip_for, person
 from tests.e2e.conftest import DESKTOP, PHONE, import_playwright
 from tests.factories import CohortFactory, EnrollmentFactory, UserFactory
 
@@ -38,13 +37,6 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 def gcio() -> Course:
     call_command("loadcurriculum", stdout=io.StringIO())
     return Course.objects.get(slug="gcio")
-
-
-@pytest.fixture
-def operator():
-    user = UserFactory(username="operator1", first_name="Rina", last_name="Operator")
-    user.groups.add(Group.objects.get(name="operators"))
-    return user
 
 
 def log_in(page, username: str) -> None:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from tests.courses.enrolment_files import csv_bytes, person
+from tests.courses.enrollment_files import csv_bytes, person
 from tests.processes import flush_broker, free_port, start_compose_service, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -1,10 +1,10 @@
-"""A minimal host project: only the three apps and what they declare they need."""
+"""A minimal host project: only the apps (all three, or those in PLUGIN_HOST_APPS) and what they declare they need."""
 
 import os
 from datetime import timedelta
 from importlib import import_module
 
-APPS = ("courses", "assessments", "certificates")
+APPS = tuple(os.environ.get("PLUGIN_HOST_APPS", "courses,assessments,certificates").split(","))
 
 
 def _required(app: str) -> tuple[str, ...]:
@@ -70,3 +70,7 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.envi
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
 USE_TZ = True
+# Every periodic task the installed apps declare (courses.W002 warns about any left out).
+CELERY_BEAT_SCHEDULE = {key: entry for app in APPS for key, entry in import_module(f"{app}.conf").BEAT_SCHEDULE.items()}
+if "PLUGIN_HOST_OPERATORS_GROUP" in os.environ:  # a host that names its operators' group itself
+    COURSES_OPERATORS_GROUP = os.environ["PLUGIN_HOST_OPERATORS_GROUP"]

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from courses.conf import courses_setting
 from courses.models import Cohort, Course, Enrollment, ParticipantProfile
 
 DEMO_NIP = "198503302010011002"
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts are for local use; pass --force to create them with DEBUG off.")
         User = get_user_model()
-        operators, _ = Group.objects.get_or_create(name="operators")
+        operators, _ = Group.objects.get_or_create(name=courses_setting("OPERATORS_GROUP"))
 
         operator, _ = User.objects.get_or_create(username="operator", defaults={"email": "operator@example.org"})
         operator.is_staff = True

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from courses.models import Enrollment, ParticipantProfile
-from tests.courses.enrolment_files import HEADER, csv_bytes, nip_for, person, xlsx_bytes
+from tests.courses.enrollment_files import HEADER, csv_bytes, nip_for, person, xlsx_bytes
 from tests.factories import CohortFactory, ParticipantProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def errors_of(response):
 # --- accepted formats -------------------------------------------------------------------------
 
 
-def test_valid_csv_creates_accounts_profiles_and_enrolments(op_client, cohort):
+def test_valid_csv_creates_accounts_profiles_and_enrollments(op_client, cohort):
     rows = [person(1), person(2), person(3)]
     response = upload(op_client, cohort, csv_bytes(rows))
     assert response.status_code == 200
@@ -493,7 +493,7 @@ def test_invitations_send_is_idempotent():
 
 
 def test_invitation_send_failure_releases_the_claim(monkeypatch):
-    from courses import services
+    from courses.services import invitations as services
 
     profile = ParticipantProfileFactory()
 

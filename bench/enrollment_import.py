@@ -1,6 +1,6 @@
 """Benchmark: enrolment import of 1,000 and 10,000 valid rows into a fresh cohort on PostgreSQL.
 
-Run: .venv/bin/python bench/enrolment_import.py
+Run: .venv/bin/python bench/enrollment_import.py
 Prints rows/s and SQL queries for each size (CSV and XLSX). Target: 10,000 rows in under 5 s,
 with the query count growing with the number of batches, not rows.
 """
@@ -11,19 +11,19 @@ import time
 
 from _setup import django_on_bench_database
 
-django_on_bench_database("gcio_bench_enrolment")
+django_on_bench_database("gcio_bench_enrollment")
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from courses import tasks  # noqa: E402
 from courses.models import Cohort, Course  # noqa: E402
-from courses.services import enrolment_import  # noqa: E402
-from tests.courses.enrolment_files import csv_bytes, person, xlsx_bytes  # noqa: E402
+from courses.services import enrollment_import  # noqa: E402
+from tests.courses.enrollment_files import csv_bytes, person, xlsx_bytes  # noqa: E402
 
 
 def run(kind: str, size: int, offset: int) -> None:
-    course, _ = Course.objects.get_or_create(slug="bench", defaults={"title": "Bench", "certificate_prefix": "BENCH"})
+    course, _ = Course.objects.get_or_create(slug="bench", defaults={"title": "Bench"})
     cohort = Cohort.objects.create(
         course=course, name=f"{kind}-{size}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 2, 1)
     )
@@ -31,7 +31,7 @@ def run(kind: str, size: int, offset: int) -> None:
     data = csv_bytes(rows, delimiter=";") if kind == "csv" else xlsx_bytes(rows)
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        result = enrolment_import(cohort=cohort, upload=io.BytesIO(data), name=f"bench.{kind}")
+        result = enrollment_import(cohort=cohort, upload=io.BytesIO(data), name=f"bench.{kind}")
         elapsed = time.perf_counter() - started
     assert result.created == size, result
     print(
@@ -41,7 +41,7 @@ def run(kind: str, size: int, offset: int) -> None:
     # Re-import of the same file: all unchanged.
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        again = enrolment_import(cohort=cohort, upload=io.BytesIO(data), name=f"bench.{kind}")
+        again = enrollment_import(cohort=cohort, upload=io.BytesIO(data), name=f"bench.{kind}")
         elapsed = time.perf_counter() - started
     assert again.unchanged == size, again
     print(

@@ -1,4 +1,4 @@
-"""Permissions and throttles of the certificates API."""
+"""Throttles of public verification, for the API and the pages alike."""
 
 from rest_framework.throttling import ScopedRateThrottle
 

@@ -47,8 +47,12 @@ class FileError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
-class EnrolmentFileInvalid(CoursesError):
+class EnrollmentFileInvalid(CoursesError):
     code = "invalid_file"
+
+    def as_body(self) -> dict[str, Any]:
+        # The contract's shape: every problem with its line and column.
+        return {"errors": [error.as_dict() for error in self.errors]}
 
     def __init__(self, errors: list[FileError]):
         self.errors = sorted(
@@ -58,7 +62,7 @@ class EnrolmentFileInvalid(CoursesError):
 
 
 @dataclass(frozen=True)
-class EnrolmentRow:
+class EnrollmentRow:
     line: int
     nip: str
     full_name: str
@@ -73,8 +77,8 @@ class EnrolmentRow:
 RawRow = tuple[int, list[Any], bool]
 
 
-def _file_error(message: str, line: int | None = None, column: str | None = None) -> EnrolmentFileInvalid:
-    return EnrolmentFileInvalid([FileError(line, column, message)])
+def _file_error(message: str, line: int | None = None, column: str | None = None) -> EnrollmentFileInvalid:
+    return EnrollmentFileInvalid([FileError(line, column, message)])
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -228,7 +232,7 @@ def _csv_scan(text: str, delimiter: str, max_chars: int, position: int) -> tuple
 
 def _csv_problem(
     text: str, delimiter: str, record: int, start: int, problem: tuple[str, int, int] | None = None
-) -> EnrolmentFileInvalid:
+) -> EnrollmentFileInvalid:
     """The error for record ``record`` (starting on text line ``start``) that the csv module could not read."""
     problem = problem or _csv_scan(text, delimiter, csv.field_size_limit(), _line_offset(text, start))
     if problem is None:
@@ -386,8 +390,8 @@ def _validation_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None = None) -> list[EnrolmentRow]:
-    """Parse and validate an uploaded enrolment file; return its rows or raise EnrolmentFileInvalid.
+def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None = None) -> list[EnrollmentRow]:
+    """Parse and validate an uploaded enrolment file; return its rows or raise EnrollmentFileInvalid.
 
     Reports every problem at once. Pure: reads the file, writes nothing.
     """
@@ -430,7 +434,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
                 )
             )
     if errors:
-        raise EnrolmentFileInvalid(errors)
+        raise EnrollmentFileInvalid(errors)
 
     data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(_filled(v) for v in row)]
     max_rows = courses_setting("IMPORT_MAX_ROWS")
@@ -446,7 +450,7 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
     if not data_rows:
         raise _file_error(_("The file has a header but no participants."), line=2)
 
-    parsed: list[EnrolmentRow] = []
+    parsed: list[EnrollmentRow] = []
     today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
     for line, row, hidden in data_rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}
@@ -468,19 +472,19 @@ def read_enrolment_file(upload: IO[bytes], *, name: str = "", size: int | None =
                 )
         unit = _text_cell("unit", cells.get("unit"), errors, line)
         position = _text_cell("position", cells.get("position"), errors, line)
-        parsed.append(EnrolmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
+        parsed.append(EnrollmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
 
     errors += _duplicates(parsed, "nip", _("This NIP appears more than once in the file (lines %(lines)s)."))
     errors += _duplicates(
         parsed, "email", _("This email is used for more than one NIP in the file (lines %(lines)s)."), distinct="nip"
     )
     if errors:
-        raise EnrolmentFileInvalid(errors)
+        raise EnrollmentFileInvalid(errors)
     return parsed
 
 
-def _duplicates(rows: list[EnrolmentRow], column: str, message: str, distinct: str | None = None) -> list[FileError]:
-    groups: dict[str, list[EnrolmentRow]] = {}
+def _duplicates(rows: list[EnrollmentRow], column: str, message: str, distinct: str | None = None) -> list[FileError]:
+    groups: dict[str, list[EnrollmentRow]] = {}
     for row in rows:
         value = getattr(row, column)
         if value:

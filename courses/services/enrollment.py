@@ -1,0 +1,289 @@
+"""The enrollment import: participants created or updated from a file and enrolled, never taking over an account."""
+
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..conf import courses_setting
+from ..enrollment_file import EnrollmentFileInvalid, EnrollmentRow, FileError, read_enrollment_file
+from ..errors import EnrollmentConflict
+from ..models import Cohort, Enrollment, ParticipantProfile
+from ..selectors import privileged_user_ids
+
+
+@dataclass(frozen=True)
+class EnrollmentImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    total: int
+    enrolled: int
+    dry_run: bool
+    # Lines imported although the workbook does not show them (hidden rows, or a hidden sheet).
+    hidden_rows: tuple[int, ...] = ()
+    # What the operator should know although nothing is wrong enough to refuse the file.
+    warnings: tuple[FileError, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as the API returns it; ``hidden_rows`` and ``warnings`` only when there are any."""
+        values = asdict(self)
+        del values["hidden_rows"], values["warnings"]
+        if self.hidden_rows:
+            values["hidden_rows"] = list(self.hidden_rows)
+        if self.warnings:
+            values["warnings"] = [warning.as_dict() for warning in self.warnings]
+        return values
+
+
+def _hidden_rows_warning(lines: list[int]) -> FileError:
+    shown = ", ".join(str(line) for line in lines[:20]) + (", …" if len(lines) > 20 else "")
+    return FileError(
+        None,
+        None,
+        ngettext(
+            "%(count)d row is hidden in the workbook (a hidden row or a hidden sheet), so it is easily missed "
+            "when the file is checked; it is imported like the others. Line: %(lines)s.",
+            "%(count)d rows are hidden in the workbook (hidden rows or a hidden sheet), so they are easily missed "
+            "when the file is checked; they are imported like the others. Lines: %(lines)s.",
+            len(lines),
+        )
+        % {"count": len(lines), "lines": shown},
+    )
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Existing:
+    """What the database already holds for the people of a file (see ``_existing_for_rows``)."""
+
+    profiles: dict[str, ParticipantProfile]  # by NIP
+    users_by_username: dict[str, Any]
+    users_by_email: dict[str, list[Any]]  # by lower-cased email: every account, whichever case it uses
+    privileged: set[int]  # ids of the staff, superuser and operator accounts among all of the above
+
+
+def _existing_for_rows(rows: list[EnrollmentRow], batch: int) -> _Existing:
+    """Profiles by NIP, users by NIP username and by lower-cased email, and which of those accounts are
+    privileged (a fixed number of queries per batch)."""
+    User = get_user_model()
+    existing = _Existing(profiles={}, users_by_username={}, users_by_email={}, privileged=set())
+    nips = [row.nip for row in rows]
+    emails = [row.email for row in rows]
+    user_ids: set[int] = set()
+    for chunk in _chunks(nips, batch):
+        for profile in ParticipantProfile.objects.filter(nip__in=chunk).select_related("user"):
+            existing.profiles[profile.nip] = profile
+            user_ids.add(profile.user_id)
+        for user in User.objects.filter(username__in=chunk).select_related("participant_profile"):
+            existing.users_by_username[user.username] = user
+            user_ids.add(user.pk)
+    for chunk in _chunks(emails, batch):
+        for user in (
+            User.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk)
+            .select_related("participant_profile")
+            .order_by("pk")
+        ):
+            existing.users_by_email.setdefault(user.email_lower, []).append(user)
+            user_ids.add(user.pk)
+    for chunk in _chunks(sorted(user_ids), batch):
+        existing.privileged |= privileged_user_ids(user_ids=chunk)
+    return existing
+
+
+def _row_changes(profile: ParticipantProfile, row: EnrollmentRow) -> bool:
+    wanted = {"full_name": row.full_name, "unit": row.unit, "position": row.position}
+    return any(getattr(profile, k) != v for k, v in wanted.items()) or profile.user.email.lower() != row.email
+
+
+def _account_conflicts(rows: list[EnrollmentRow], existing: _Existing) -> list[FileError]:
+    """The rows that would attach a profile to, or change, an account that is not purely a participant's.
+
+    A file names people by NIP and email, and whoever writes it must not be able to take over an
+    account through them (API.md "Security rules"). So a row is refused when:
+
+    - its NIP is the username of an account without this NIP's profile: a staff, superuser or
+      operator account (some offices use the NIP as staff username), but also a plain account
+      with no profile at all, or another participant's. A plain account may be anyone's (made by
+      hand, by another app, or left when a profile was deleted) and may hold a password: the file
+      cannot prove it is the participant's, so an administrator has to sort it out. Column ``nip``;
+    - its NIP is the profile of a staff, superuser or operator account and the row would change
+      anything (name, unit, position or email); an unchanged row only enrols them. Column ``nip``;
+    - its email belongs (in any letter case) to an account other than this person's. Column ``email``.
+
+    Inactive accounts count as what they are: they can be reactivated.
+    """
+    errors = []
+    for row in rows:
+        profile = existing.profiles.get(row.nip)
+        named_after = existing.users_by_username.get(row.nip)
+        if profile is None and named_after is not None:
+            other = getattr(named_after, "participant_profile", None)
+            if other is not None and named_after.pk not in existing.privileged:
+                message = _(
+                    "This NIP is the username of the account of another participant (NIP …%(nip)s); "
+                    "ask an administrator to correct that account."
+                ) % {"nip": other.nip[-4:]}
+            else:
+                message = _(
+                    "This NIP is already the username of an account that is not a participant's (for example "
+                    "a staff or operator account). The import never takes over or changes such an account; "
+                    "ask an administrator to check it."
+                )
+            errors.append(FileError(row.line, "nip", message))
+        elif profile is not None and profile.user_id in existing.privileged and _row_changes(profile, row):
+            errors.append(
+                FileError(
+                    row.line,
+                    "nip",
+                    _(
+                        "This participant's account is also a staff, administrator or operator account, so the "
+                        "import does not change it (name, unit, position or email). Change it in the "
+                        "administration, or leave the row as the account stands."
+                    ),
+                )
+            )
+        person = profile.user_id if profile is not None else (named_after.pk if named_after else None)
+        for owner in existing.users_by_email.get(row.email, []):
+            if owner.pk == person:
+                continue
+            owner_profile = getattr(owner, "participant_profile", None)
+            errors.append(
+                FileError(
+                    row.line,
+                    "email",
+                    _("This email already belongs to another person (%(who)s); every person needs their own email.")
+                    % {"who": f"NIP …{owner_profile.nip[-4:]}" if owner_profile else _("a staff account")},
+                )
+            )
+            break
+    return errors
+
+
+@transaction.atomic
+def enrollment_import(
+    *, cohort: Cohort, upload: IO[bytes], name: str = "", size: int | None = None, dry_run: bool = False
+) -> EnrollmentImportResult:
+    """Enrol the people of an enrolment file (CSV or XLSX) into ``cohort``.
+
+    Side effects (not in a dry run): creates accounts (username = NIP, no usable password) and
+    profiles for new people, updates changed name/email/unit/position of known people (matched by
+    NIP), enrols everyone in the cohort, and after commit enqueues invitation emails for the new
+    accounts. Never attaches a profile to, nor changes, an account that is not purely a
+    participant's (staff, superuser, operator, or a plain account named after the NIP): such rows
+    are errors, in a dry run too (``_account_conflicts`` has the rules). All or nothing: any invalid
+    row raises EnrollmentFileInvalid listing every problem and writes nothing. Idempotent: importing
+    the same file again reports everything unchanged.
+    """
+    rows = read_enrollment_file(upload, name=name, size=size)
+    batch = courses_setting("IMPORT_BATCH_SIZE")
+    # One import per cohort at a time; concurrent imports of the same people fail cleanly below.
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    existing = _existing_for_rows(rows, batch)
+    errors = _account_conflicts(rows, existing)
+    if errors:
+        raise EnrollmentFileInvalid(errors)
+    profiles = existing.profiles
+
+    new_rows, changed, unchanged = [], [], 0
+    for row in rows:
+        profile = profiles.get(row.nip)
+        if profile is None:
+            new_rows.append(row)
+            continue
+        if not _row_changes(profile, row):
+            unchanged += 1
+        else:
+            changed.append((profile, row))
+    enrolled_ids = set()
+    for chunk in _chunks([p.pk for p in profiles.values()], batch):
+        enrolled_ids.update(
+            Enrollment.objects.filter(cohort=cohort, participant_id__in=chunk).values_list("participant_id", flat=True)
+        )
+    to_enrol = len(new_rows) + sum(1 for p in profiles.values() if p.pk not in enrolled_ids)
+    hidden = [row.line for row in rows if row.hidden]
+    result = EnrollmentImportResult(
+        created=len(new_rows),
+        updated=len(changed),
+        unchanged=unchanged,
+        total=len(rows),
+        enrolled=to_enrol,
+        dry_run=dry_run,
+        hidden_rows=tuple(hidden),
+        warnings=(_hidden_rows_warning(hidden),) if hidden else (),
+    )
+    if dry_run:
+        return result
+
+    try:
+        with transaction.atomic():
+            new_profiles = _create_participants(new_rows, batch)
+            _update_participants(changed, batch)
+            participants = list(profiles.values()) + new_profiles
+            Enrollment.objects.bulk_create(
+                [Enrollment(cohort=cohort, participant=p) for p in participants if p.pk not in enrolled_ids],
+                batch_size=batch,
+                ignore_conflicts=True,
+            )
+    except IntegrityError as exc:
+        raise EnrollmentConflict() from exc
+
+    invite_ids = [p.user_id for p in new_profiles]
+    if invite_ids:
+        from ..tasks import invitations_send_task
+
+        for chunk in _chunks(invite_ids, 500):
+            # robust: a broker outage must not turn a saved import into an error; the sweep sends later.
+            transaction.on_commit(lambda chunk=chunk: invitations_send_task.delay(chunk), robust=True)
+    return result
+
+
+def _create_participants(rows: list[EnrollmentRow], batch: int) -> list[ParticipantProfile]:
+    # Always new accounts: an existing account named after a NIP was refused by _account_conflicts,
+    # and one created since then makes the insert fail (EnrollmentConflict) rather than be taken over.
+    User = get_user_model()
+    unusable = make_password(None)
+    users = {}
+    fresh = [User(username=row.nip, email=row.email, password=unusable) for row in rows]
+    for user in User.objects.bulk_create(fresh, batch_size=batch):
+        users[user.username] = user
+    profiles = [
+        ParticipantProfile(
+            user=users[row.nip], nip=row.nip, full_name=row.full_name, unit=row.unit, position=row.position
+        )
+        for row in rows
+    ]
+    return ParticipantProfile.objects.bulk_create(profiles, batch_size=batch)
+
+
+def _update_participants(changed: list[tuple[ParticipantProfile, EnrollmentRow]], batch: int) -> None:
+    if not changed:
+        return
+    now = timezone.now()
+    users = []
+    for profile, row in changed:
+        profile.full_name, profile.unit, profile.position, profile.updated_at = (
+            row.full_name,
+            row.unit,
+            row.position,
+            now,
+        )
+        if profile.user.email.lower() != row.email:
+            profile.user.email = row.email
+            users.append(profile.user)
+    ParticipantProfile.objects.bulk_update(
+        [p for p, _ in changed], ["full_name", "unit", "position", "updated_at"], batch_size=batch
+    )
+    if users:
+        get_user_model().objects.bulk_update(users, ["email"], batch_size=batch)

@@ -1,0 +1,106 @@
+"""Participants' pages: the catalogue, their dashboard, their course and its lessons."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from ..errors import ModuleLocked, NotEnrolled
+from ..extensions import dashboard_templates
+from ..models import Enrollment, Lesson
+from ..selectors import (
+    LessonAccessReason,
+    course_list_published,
+    course_outline,
+    enrollments_progress,
+    lesson_access,
+    lesson_view,
+    module_access,
+    participant_enrollments,
+    user_is_operator,
+)
+from ..services import lesson_complete
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "courses/home.html",
+        {"courses": course_list_published(), "is_operator": user_is_operator(request.user)},
+    )
+
+
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    outline = course_outline(slug=slug)
+    if outline is None:
+        raise Http404
+    return render(request, "courses/course_detail.html", {"outline": outline})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The participant's enrolments with progress; operators go to their cohorts."""
+    if not hasattr(request.user, "participant_profile"):
+        if user_is_operator(request.user):
+            return redirect("courses:operator-cohorts")
+        return redirect("courses:home")
+    progress = enrollments_progress(participant_enrollments(user=request.user))
+    return render(
+        request, "courses/dashboard.html", {"progress": progress, "dashboard_templates": dashboard_templates()}
+    )
+
+
+@login_required
+def enrollment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A participant's course: the modules with their state, lessons and quiz."""
+    enrollment = get_object_or_404(participant_enrollments(user=request.user), pk=pk)
+    (progress,) = enrollments_progress(Enrollment.objects.filter(pk=enrollment.pk))
+    outline = course_outline(slug=enrollment.cohort.course.slug, published_only=False)
+    done = set(enrollment.lesson_completions.values_list("lesson_id", flat=True))
+    modules = [
+        {"outline": item, "progress": module_progress}
+        for item, module_progress in zip(outline.modules, progress.modules, strict=True)
+    ]
+    return render(
+        request,
+        "courses/enrollment_detail.html",
+        {"progress": progress, "modules": modules, "done": done, "outline": outline},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_page(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=pk)
+    access = lesson_access(user=request.user, lesson=lesson)
+    if access.reason == LessonAccessReason.UNPUBLISHED:
+        raise Http404
+    if access.reason == LessonAccessReason.NOT_ENROLLED:
+        return render(
+            request, "courses/locked.html", {"lesson": lesson, "not_enrolled": True}, status=NotEnrolled.http_status
+        )
+    if not access.allowed:
+        return render(
+            request,
+            "courses/locked.html",
+            {"lesson": lesson, "enrollment": access.enrollment},
+            status=ModuleLocked.http_status,
+        )
+    if request.method == "POST":
+        if access.preview:  # read-only: an operator's preview completes nothing
+            raise PermissionDenied
+        lesson_complete(enrollment=access.enrollment, lesson=lesson)
+        view = lesson_view(lesson=lesson, enrollment=access.enrollment)
+        if view.next_id and request.POST.get("then") == "next":
+            following = Lesson.objects.select_related("module").get(pk=view.next_id)
+            if (
+                following.module_id == lesson.module_id
+                or module_access(user=request.user, module=following.module).allowed
+            ):
+                return redirect("courses:lesson", pk=view.next_id)
+            # The module's last lesson: its quiz (shown on the course page) comes next, not a locked lesson.
+            return redirect("courses:enrollment", pk=access.enrollment.pk)
+        return redirect("courses:lesson", pk=lesson.pk)
+    view = lesson_view(lesson=lesson, enrollment=access.enrollment)
+    return render(request, "courses/lesson.html", {"view": view, "enrollment": access.enrollment})
