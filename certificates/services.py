@@ -22,6 +22,7 @@ from courses.models import Enrollment
 
 from .codes import code_display, code_generate
 from .conf import certificates_setting
+from .credential_store import credential_issue
 from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, StillValid
 from .models import (
     ArchiveStatus,
@@ -102,7 +103,7 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
     issued_at = timezone.now()
     course = enrollment.cohort.course
     # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
-    return Certificate.objects.create(
+    certificate = Certificate.objects.create(
         enrollment=enrollment,
         number=_next_number(prefix=certificate_number_prefix(course=course), year=timezone.localdate(issued_at).year),
         code=code_generate(),
@@ -112,6 +113,9 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
         cohort_name=enrollment.cohort.name,
         issued_at=issued_at,
     )
+    # Its Open Badges credential, signed in the same transaction: both exist, or neither.
+    credential_issue(certificate=certificate, cohort=enrollment.cohort, course=course)
+    return certificate
 
 
 def certificate_content(certificate: Certificate) -> CertificateContent:
@@ -258,7 +262,8 @@ def certificates_sweep(*, limit: int | None = None) -> list[int]:
 
 @transaction.atomic
 def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Certificate:
-    """Revoke a certificate issued in error. Verification then reports it revoked with the reason.
+    """Revoke a certificate issued in error. Verification then reports it revoked with the reason,
+    and after commit the revocation status list is republished with its credential's bit set.
 
     Raises ReasonRequired or AlreadyRevoked; a conditional update makes two racing revocations safe.
     """
@@ -271,6 +276,11 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Cer
     if not updated:
         raise AlreadyRevoked()
     certificate.refresh_from_db()
+    from .tasks import status_list_publish_task
+
+    # The credential's bit in the public status list is set once this commits (the periodic
+    # publication catches up if the broker is down).
+    transaction.on_commit(status_list_publish_task.delay, robust=True)
     return certificate
 
 
