@@ -1,19 +1,22 @@
-"""Public pages of the Open Badges credentials: the issuer's DID document and the revocation status list.
+"""Pages of the Open Badges credentials: the issuer's DID document and the revocation status list
+(public), and the holder's credential as readable JSON.
 
-Both are fetched by wallets and verifiers, never by the platform itself, so they carry cache headers
+The public two are fetched by wallets and verifiers, never by the platform itself, so they carry cache headers
 (``Cache-Control`` and an ``ETag`` answered with ``304`` on ``If-None-Match``)."""
 
 import hashlib
 import json
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from courses.conf import site_url
 
 from . import credentials
-from .credential_store import status_list_current
+from .credential_store import credential_ensure, status_list_current
+from .selectors import certificate_by_code, certificate_visible_to
 
 DID_MAX_AGE = 300
 # A revocation must reach a verifier within a minute: the list is regenerated at once after the
@@ -54,3 +57,20 @@ def status_list(request: HttpRequest) -> HttpResponse:
     return cached_response(
         request, token.encode("ascii"), content_type=credentials.MEDIA_TYPE, max_age=STATUS_LIST_MAX_AGE
     )
+
+
+@login_required
+@require_safe
+def credential_claims(request: HttpRequest, code: str) -> JsonResponse:
+    """The holder's credential as readable JSON (its claims, as signed), for the holder and operators."""
+    certificate = certificate_by_code(code)
+    if certificate is None or not certificate_visible_to(certificate=certificate, user=request.user):
+        raise Http404
+    credential = credential_ensure(certificate=certificate)
+    if credential is None:
+        raise Http404
+    response = JsonResponse(
+        credentials.token_claims(credential.token), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

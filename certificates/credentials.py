@@ -385,6 +385,15 @@ def _b64_json(segment: str) -> dict:
     return value
 
 
+def token_claims(token: str) -> dict:
+    """The claims (payload) of a compact JWS as they stand, without checking the signature (to show
+    a credential of our own). Raises ``CredentialMalformed``."""
+    parts = token.strip().split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        raise CredentialMalformed()
+    return _b64_json(parts[1])
+
+
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -545,4 +554,5 @@ __all__ = [
     "status_list_encode",
     "status_list_is_set",
     "status_list_url",
+    "token_claims",
 ]

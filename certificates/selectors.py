@@ -96,6 +96,8 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
             "number": number,
             "code": code_display(code),
             "url": reverse("certificates:mine", kwargs={"code": code_display(code)}),
+            "credential_url": reverse("api-certificate-credential", kwargs={"code": code_display(code)}),
+            "credential_filename": "sertifikat-" + number.replace("/", "-") + ".jwt",
         }
         for enrollment_id, number, code in rows
     }

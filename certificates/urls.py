@@ -10,6 +10,7 @@ urlpatterns = [
     path("verify/", views.verify_form, name="verify-form"),
     path("verify/<str:code>/", views.verify, name="verify"),
     path("certificates/<str:code>/", views.mine, name="mine"),
+    path("certificates/<str:code>/credential.json", credential_views.credential_claims, name="credential-claims"),
     path("operator/cohorts/<int:pk>/certificates/", views.cohort_certificates, name="cohort"),
     path("operator/cohorts/<int:pk>/certificates/archive/", views.archive_create, name="archive-create"),
     path("operator/certificate-archives/<int:pk>/download/", views.archive_download, name="archive-download"),

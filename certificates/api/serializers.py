@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from certificates.codes import code_display
+from certificates.credential_store import credential_url
+from certificates.credentials import MAX_TOKEN_LENGTH
 from certificates.services import verify_url
 
 
@@ -21,6 +23,7 @@ class MyCertificateSerializer(serializers.Serializer):
     status = serializers.CharField()
     pdf_url = serializers.SerializerMethodField()
     verify_url = serializers.SerializerMethodField()
+    credential_url = serializers.SerializerMethodField()
 
     def get_code(self, obj) -> str:
         return code_display(obj.code)
@@ -35,6 +38,11 @@ class MyCertificateSerializer(serializers.Serializer):
 
     def get_verify_url(self, obj) -> str:
         return verify_url(obj.code)
+
+    def get_credential_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = credential_url(obj.code)
+        return request.build_absolute_uri(path) if request else path
 
 
 class VerifySerializer(serializers.Serializer):
@@ -51,6 +59,19 @@ class VerifySerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField(required=False)
     revoked_at = serializers.DateTimeField(required=False)
     reason = serializers.CharField(required=False)
+
+
+class CredentialVerifyRequestSerializer(serializers.Serializer):
+    credential = serializers.CharField(
+        max_length=MAX_TOKEN_LENGTH, trim_whitespace=True, help_text=_("The VC-JWT (compact JWS) to check.")
+    )
+
+
+class CredentialVerifySerializer(VerifySerializer):
+    """Documents ``credential_store.credential_verification``: the code verification body plus
+    ``signature_valid`` (``valid`` is false whenever the signature does not verify)."""
+
+    signature_valid = serializers.BooleanField()
 
 
 class RevokeSerializer(serializers.Serializer):
