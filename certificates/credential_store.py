@@ -103,11 +103,18 @@ def credential_issue(*, certificate: Certificate, cohort, course) -> Credential:
     )
 
 
-@transaction.atomic
 def credential_ensure(*, certificate: Certificate) -> Credential | None:
     """The certificate's credential; one is issued now for a valid certificate issued before
     credentials existed. A revoked certificate without one gets none. Idempotent (the certificate's
-    row lock serialises concurrent calls)."""
+    row lock serialises concurrent calls). One query when the credential exists."""
+    existing = credential_of(certificate)
+    if existing is not None:
+        return existing
+    return _credential_issue_late(certificate=certificate)
+
+
+@transaction.atomic
+def _credential_issue_late(*, certificate: Certificate) -> Credential | None:
     locked = (
         Certificate.objects.select_for_update(of=("self",))
         .select_related("enrollment__cohort__course")

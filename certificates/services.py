@@ -156,7 +156,8 @@ def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certifica
 
     Side effects: in one short transaction, takes the next gap-free number for the course prefix
     and year and records the certificate with what it says (name, NIP, course, cohort), so later
-    profile or template changes never alter it; then renders the PDF once and stores it with its
+    profile or template changes never alter it, with its signed Open Badges credential (and the
+    next gap-free status list index); then renders the PDF once and stores it with its
     SHA-256. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
     earlier attempt stopped before that); the enrolment row lock and the one-valid-per-enrolment
     constraint make retried, duplicated or concurrent calls produce exactly one. After a revocation

@@ -408,3 +408,31 @@ def test_the_verify_page_takes_a_pasted_credential(client, certificate):
     assert forged.status_code == 200 and "Bukan kredensial asli" in forged.content.decode()
     garbage = client.post("/verify/", {"credential": "hello"}, HTTP_ACCEPT_LANGUAGE="en")
     assert garbage.status_code == 400 and "is not a digital credential" in garbage.content.decode()
+
+
+def test_a_configured_key_that_cannot_be_read_is_a_startup_error(settings, tmp_path):
+    from certificates.checks import credential_keys_load
+
+    assert credential_keys_load() == []
+    settings.CERTIFICATES_CREDENTIALS_SIGNING_KEY = str(tmp_path / "missing.pem")
+    (error,) = credential_keys_load()
+    assert error.id == "certificates.E002" and "missing.pem" in error.msg
+    public = tmp_path / "public.pem"
+    public.write_bytes(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    settings.CERTIFICATES_CREDENTIALS_SIGNING_KEY = str(public)
+    settings.CERTIFICATES_CREDENTIALS_PREVIOUS_KEYS = [str(public)]  # a public retired key is fine
+    (error,) = credential_keys_load()
+    assert "holds a public key" in error.msg
+
+
+def test_the_admin_lists_credentials_read_only(client, admin_user, certificate):
+    client.force_login(admin_user)
+    page = client.get("/admin/certificates/credential/")
+    assert page.status_code == 200 and certificate.number in page.content.decode()
+    change = client.get(f"/admin/certificates/credential/{certificate.credential.pk}/change/")
+    assert change.status_code == 200 and 'name="token"' not in change.content.decode()
+    assert client.get("/admin/certificates/credential/add/").status_code == 403
