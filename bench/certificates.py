@@ -8,7 +8,9 @@ Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part
      as a share of render-only speed (target >= 80%), and where its time goes, step by step;
   3. end to end: 1,000 completions (the course_completed signal, whose receiver enqueues the task)
      issued by a real Celery worker (prefork, concurrency 2) through Redis, timed until every PDF
-     is stored (target >= 50 certificates/s).
+     is stored (target >= 50 certificates/s);
+  4. the Open Badges credential's cost per certificate (target < 1 ms): its own steps (snapshot,
+     build, sign), storing it with its status index, and the issuing transaction with and without it.
 """
 
 import datetime
@@ -217,20 +219,25 @@ def credential_cost(ids: list[int]) -> dict[str, float]:
         Certificate.objects.filter(enrollment_id__in=ids[1::2]).select_related("enrollment__cohort__course")
     )
     key, site = credentials.configured_signing_key(), settings.SITE_URL
-    spent = dict.fromkeys(("snapshot", "build", "sign"), 0.0)
-    for n, certificate in enumerate(certificates):
-        cohort = certificate.enrollment.cohort
-        t0 = time.perf_counter()
-        snapshot = credential_store.credential_snapshot(certificate=certificate, cohort=cohort, course=cohort.course)
-        t1 = time.perf_counter()
-        claims = credentials.credential_build(
-            snapshot, site_url=site, status_index=n, salt=credentials.credential_salt()
-        )
-        t2 = time.perf_counter()
-        credentials.credential_sign(claims, key=key)
-        t3 = time.perf_counter()
-        for name, start, end in zip(spent, (t0, t1, t2), (t1, t2, t3), strict=True):
-            spent[name] += end - start
+    best = dict.fromkeys(("snapshot", "build", "sign"), float("inf"))
+    for _round in range(3):  # the best of three rounds: the machine's other load counts least
+        spent = dict.fromkeys(best, 0.0)
+        for n, certificate in enumerate(certificates):
+            cohort = certificate.enrollment.cohort
+            t0 = time.perf_counter()
+            snapshot = credential_store.credential_snapshot(
+                certificate=certificate, cohort=cohort, course=cohort.course
+            )
+            t1 = time.perf_counter()
+            claims = credentials.credential_build(
+                snapshot, site_url=site, status_index=n, salt=credentials.credential_salt()
+            )
+            t2 = time.perf_counter()
+            credentials.credential_sign(claims, key=key)
+            t3 = time.perf_counter()
+            for name, start, end in zip(spent, (t0, t1, t2), (t1, t2, t3), strict=True):
+                spent[name] += end - start
+        best = {name: min(best[name], spent[name]) for name in best}
     # The stored part: status index (counter UPDATE … RETURNING) and the credential row, in one
     # transaction per certificate as at issue (rolled back here, so the measured rows are not kept).
     stored = 0.0
@@ -242,7 +249,7 @@ def credential_cost(ids: list[int]) -> dict[str, float]:
             credential_store.credential_issue(certificate=certificate, cohort=cohort, course=cohort.course)
             stored += time.perf_counter() - t0
             transaction.set_rollback(True)
-    result = {name: 1000 * total / len(certificates) for name, total in spent.items()}
+    result = {name: 1000 * total / len(certificates) for name, total in best.items()}
     result["credential_issue (index, build, sign, row)"] = 1000 * stored / min(200, len(certificates))
     result["issuing transaction without credential"] = 1000 * without
     result["issuing transaction with credential"] = 1000 * with_credential
@@ -255,6 +262,9 @@ if __name__ == "__main__":
     print(
         "Open Badges credential, per certificate (target < 1 ms): "
         + ", ".join(f"{k} {v:.3f} ms" for k, v in cost.items())
+    )
+    print(
+        f"credential, computing only (snapshot + build + sign): {cost['snapshot'] + cost['build'] + cost['sign']:.3f} ms"
     )
     print(
         "credential's share of the issuing transaction: "
