@@ -20,9 +20,9 @@ from .models import Certificate, CertificateArchive
 from .selectors import (
     archive_payload,
     certificate_by_code,
-    certificate_filename,
     certificate_verification,
     certificate_visible_to,
+    credential_filename,
     nip_masked,
     verification_payload,
 )
@@ -103,7 +103,7 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
             "credential_json": json.dumps(token_claims(credential.token), indent=2, ensure_ascii=False)
             if credential
             else None,
-            "credential_filename": certificate_filename(certificate).removesuffix(".pdf") + ".jwt",
+            "credential_filename": credential_filename(certificate.number),
         },
     )
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from certificates.credential_store import credential_ensure, credential_verification
 from certificates.credentials import MEDIA_TYPE
-from certificates.selectors import certificate_by_code, certificate_filename, certificate_visible_to
+from certificates.selectors import certificate_by_code, certificate_visible_to, credential_filename
 from certificates.throttles import VerifyThrottle
 from courses.api.errors import DomainErrorsMixin
 from courses.api.serializers import ErrorSerializer
@@ -37,8 +37,7 @@ class CredentialView(DomainErrorsMixin, APIView):
         if credential is None:  # revoked before credentials existed
             raise Http404
         response = HttpResponse(credential.token, content_type=MEDIA_TYPE)
-        filename = certificate_filename(certificate).removesuffix(".pdf") + ".jwt"
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        response["Content-Disposition"] = f'inline; filename="{credential_filename(certificate.number)}"'
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -208,6 +208,8 @@ def test_the_credential_is_for_its_holder_and_operators(api_client, certificate,
     if expected == 200:
         assert response["Content-Type"] == "application/vc+jwt"
         assert response.content.decode() == certificate.credential.token
+        stem = certificate.number.replace("/", "-")
+        assert response["Content-Disposition"] == f'inline; filename="sertifikat-{stem}.jwt"'
         # Asked for by its media type as well.
         asked = api_client.get(credential_path(certificate), HTTP_ACCEPT="application/vc+jwt")
         assert (asked.status_code, asked.content.decode()) == (200, certificate.credential.token)
