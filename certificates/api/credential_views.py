@@ -13,13 +13,14 @@ from certificates.credentials import MEDIA_TYPE
 from certificates.selectors import certificate_by_code, certificate_visible_to, credential_filename
 from certificates.throttles import VerifyThrottle
 from courses.api.errors import DomainErrorsMixin
+from courses.api.renderers import FileRenderersMixin
 from courses.api.serializers import ErrorSerializer
 
 from .renderers import VCJWTRenderer
 from .serializers import CredentialVerifyRequestSerializer, CredentialVerifySerializer
 
 
-class CredentialView(DomainErrorsMixin, APIView):
+class CredentialView(DomainErrorsMixin, FileRenderersMixin, APIView):
     # As for the PDF: anyone but the holder and operators (the anonymous too) gets 404.
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, VCJWTRenderer]

@@ -215,6 +215,11 @@ def test_the_credential_is_for_its_holder_and_operators(api_client, certificate,
         assert (asked.status_code, asked.content.decode()) == (200, certificate.credential.token)
 
 
+def test_refusals_stay_json_when_the_jwt_format_is_asked_for(api_client, certificate):
+    response = api_client.get(credential_path(certificate) + "?format=jwt")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+
 def test_my_certificates_link_the_credential(api_client, certificate):
     api_client.force_authenticate(certificate.enrollment.participant.user)
     (item,) = api_client.get("/api/v1/me/certificates/").json()
