@@ -73,8 +73,8 @@ class ActionPlanInvalid(CoursesError):
     code = "invalid"
     message = _("The action plan is not valid.")
 
-    def __init__(self, errors: dict[str, list[Any]]):
-        self.errors = errors
+    def __init__(self, errors: dict[str, list[Any]] | None = None):
+        self.errors = errors or {"non_field_errors": [self.message]}
         super().__init__()
 
     def as_body(self) -> dict[str, Any]:
