@@ -47,6 +47,11 @@ class ModuleOutlineSerializer(serializers.Serializer):
     stage = serializers.CharField(source="module.stage")
     title = serializers.CharField(source="module.title")
     summary = serializers.CharField(source="module.summary")
+    objectives = serializers.ListField(
+        child=serializers.CharField(),
+        source="module.objectives",
+        help_text=_("Each completes “Setelah mempelajari modul ini, peserta mampu …”."),
+    )
     lessons = LessonOutlineSerializer(many=True)
     quiz = QuizSummarySerializer(source="extras.quiz", allow_null=True)
 
@@ -55,6 +60,9 @@ class CourseDetailSerializer(serializers.Serializer):
     slug = serializers.SlugField(source="course.slug")
     title = serializers.CharField(source="course.title")
     description = serializers.CharField(source="course.description")
+    audience = serializers.CharField(source="course.audience")
+    jp = serializers.IntegerField(source="course.jp", allow_null=True, help_text=_("Lesson hours (1 JP = 45 minutes)."))
+    action_plan_required = serializers.BooleanField(source="course.action_plan_required")
     modules = ModuleOutlineSerializer(many=True)
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from ..conf import courses_setting
 from ..curriculum import (
@@ -20,7 +22,7 @@ from ..curriculum import (
 from ..locks import enrollments_lock
 from ..models import Course, Enrollment, Lesson, Module, Stage
 from ..signals import curriculum_course_loaded, curriculum_module_loaded
-from .progress import _modules_complete_if_done
+from .progress import _course_complete_if_done, _modules_complete_if_done
 
 
 def _unique_keys(items: list[dict[str, Any]], where: Path, kind: str) -> None:
@@ -197,7 +199,10 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     ids, and therefore participants' progress, survive. Lessons no longer in the files are
     deleted, and whoever had done all the other lessons (and passed the quiz) of such a module
     then completes it, possibly completing the course (``course_completed``, once, after
-    commit); completions are never taken back. Modules no longer in the files are kept and
+    commit); completions are never taken back. Likewise, when the course stops requiring an action
+    plan, whoever completed every module and only lacked the plan completes the course. The course's
+    apparatus (audience, JP and its basis, action-plan settings) and each module's objectives, recap
+    and references are checked with errors naming the file and key. Modules no longer in the files are kept and
     reported. Idempotent: a second load of unchanged files writes nothing. All or nothing: a malformed file raises
     ``CurriculumError`` and rolls everything back.
     """
@@ -214,9 +219,11 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
         "published": bool(data.get("published", False)),
         **_course_apparatus(data, path),
     }
+    existing = Course.objects.select_for_update().filter(slug=slug).first()
+    plan_was_required = bool(existing and existing.action_plan_required)
     course = sync_row(
         kind="course",
-        instance=Course.objects.select_for_update().filter(slug=slug).first(),
+        instance=existing,
         values=course_values,
         create=lambda **values: Course.objects.create(slug=slug, **values),
         report=report,
@@ -263,7 +270,29 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     # After the receivers ran, so a quiz the files added to such a module is required as well.
     for module, enrollment_ids in waiting:
         report.record("module progress", "completed", _modules_complete_if_done(module=module, ids=enrollment_ids))
+    if plan_was_required and not course.action_plan_required:
+        # Whoever completed every module and only waited for the plan has completed the course now.
+        report.record("course progress", "completed", _courses_complete_without_plan(course=course))
     return report
+
+
+def _courses_complete_without_plan(*, course: Course) -> int:
+    """Complete the unfinished enrolments of ``course`` whose modules are all completed; return how many."""
+    modules = course.modules.count()
+    candidates = (
+        Enrollment.objects.filter(cohort__course=course, completed_at__isnull=True)
+        .annotate(done=Count("module_progress", filter=Q(module_progress__completed_at__isnull=False)))
+        .filter(done__gte=modules)
+        .values_list("pk", flat=True)
+    )
+    ids = list(candidates)
+    if not ids:
+        return 0
+    now = timezone.now()
+    return sum(
+        _course_complete_if_done(enrollment=enrollment, now=now)
+        for enrollment in enrollments_lock(Enrollment.objects.filter(pk__in=ids).select_related("cohort"))
+    )
 
 
 def _enrollments_lock_unfinished(*, module: Module) -> list[int]:

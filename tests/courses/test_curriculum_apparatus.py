@@ -272,3 +272,44 @@ def test_the_participants_course_page_shows_objectives_and_the_action_plan(clien
     html = client.get(reverse("courses:enrollment", args=[enrollment.pk]), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert course.modules.order_by("order").first().objectives[0] in html
     assert course.action_plan_title in html and reverse("courses:action-plan", args=[enrollment.pk]) in html
+
+
+def test_the_course_api_carries_audience_jp_and_objectives(api_client):
+    curriculum_load(slug="gcio")
+    course = Course.objects.get(slug="gcio")
+    api_client.force_authenticate(EnrollmentFactory(cohort=CohortFactory(course=course)).participant.user)
+    body = api_client.get("/api/v1/courses/gcio/").json()
+    assert (body["audience"], body["jp"], body["action_plan_required"]) == (course.audience, 5, True)
+    first = course.modules.order_by("order").first()
+    assert body["modules"][0]["objectives"] == first.objectives
+
+
+def test_a_plan_no_longer_required_completes_those_who_waited_for_it(
+    gcio_copy: Path, django_capture_on_commit_callbacks
+):
+    from courses.signals import course_completed
+
+    curriculum_load(slug="gcio", source_dir=gcio_copy)
+    cohort = CohortFactory(course=Course.objects.get(slug="gcio"))
+    waiting, halfway = EnrollmentFactory.create_batch(2, cohort=cohort)
+    modules = list(Module.objects.filter(course__slug="gcio").order_by("order"))
+    for module in modules:
+        finish_module(waiting, module)
+    finish_module(halfway, modules[0])
+    assert Enrollment.objects.get(pk=waiting.pk).completed_at is None
+    received = []
+    course_completed.connect(
+        lambda sender, enrollment_id, **kw: received.append(enrollment_id), weak=False, dispatch_uid="test-apparatus"
+    )
+    try:
+        edit_yaml(gcio_copy / "course.yaml", lambda data: data["action_plan"].update(required=False))
+        with django_capture_on_commit_callbacks(execute=True):
+            report = curriculum_load(slug="gcio", source_dir=gcio_copy)
+        with django_capture_on_commit_callbacks(execute=True):
+            curriculum_load(slug="gcio", source_dir=gcio_copy)
+    finally:
+        course_completed.disconnect(dispatch_uid="test-apparatus")
+    assert report.counts["course progress"] == {"completed": 1}
+    assert received == [waiting.pk]
+    assert Enrollment.objects.get(pk=waiting.pk).completed_at is not None
+    assert Enrollment.objects.get(pk=halfway.pk).completed_at is None
