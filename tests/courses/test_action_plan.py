@@ -319,3 +319,14 @@ def test_the_operator_page_lists_the_plans_with_export_buttons(client, operator,
     participant_client = client.__class__()
     participant_client.force_login(enrollment.participant.user)
     assert participant_client.get(url).status_code in (302, 403)
+
+
+def test_operators_may_read_plans_in_the_admin_but_not_change_them(client, operator, cohort_with_plans):
+    client.force_login(operator)
+    plan = ActionPlan.objects.get()
+    listing = client.get("/admin/courses/actionplan/")
+    assert listing.status_code == 200 and plan.enrollment.participant.full_name in listing.content.decode()
+    page = client.get(f"/admin/courses/actionplan/{plan.pk}/change/")
+    assert page.status_code == 200 and 'name="change"' not in page.content.decode()
+    client.post(f"/admin/courses/actionplan/{plan.pk}/change/", {"change": "Diubah lewat admin, tidak boleh."})
+    assert ActionPlan.objects.get().change == plan.change
