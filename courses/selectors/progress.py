@@ -65,6 +65,17 @@ class EnrollmentProgressView:
         return self.enrollment.completed_at
 
     @property
+    def awaiting_action_plan(self) -> bool:
+        """Every module completed, and only the required action plan stands between them and completion."""
+        return (
+            self.enrollment.completed_at is None
+            and self.action_plan["required"]
+            and self.action_plan["submitted_at"] is None
+            and bool(self.modules)
+            and all(module.state == ModuleState.COMPLETED for module in self.modules)
+        )
+
+    @property
     def action_plan(self) -> dict[str, Any]:
         """``{"required", "submitted_at"}`` (contract): whether the course needs a plan, and when it came."""
         return {

@@ -330,3 +330,16 @@ def test_operators_may_read_plans_in_the_admin_but_not_change_them(client, opera
     assert page.status_code == 200 and 'name="change"' not in page.content.decode()
     client.post(f"/admin/courses/actionplan/{plan.pk}/change/", {"change": "Diubah lewat admin, tidak boleh."})
     assert ActionPlan.objects.get().change == plan.change
+
+
+def test_the_dashboard_shows_the_plan_as_a_step_and_leads_to_it_once_the_modules_are_done(client, enrollment):
+    client.force_login(enrollment.participant.user)
+    url = reverse("courses:action-plan", args=[enrollment.pk])
+    html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Rencana aksi" in html and "Belum dikirim" in html and url not in html
+    finish_all(enrollment)
+    html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert url in html  # all modules done: the next step is the plan
+    action_plan_submit(enrollment=enrollment, **plan_values())
+    html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Sudah dikirim" in html and url not in html
