@@ -24,7 +24,7 @@ from courses.curriculum import (
 )
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
-from courses.services import quiz_result_record
+from courses.services import module_help_clear, module_help_request, quiz_result_record
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
 from .models import (
@@ -38,7 +38,7 @@ from .models import (
     Quiz,
     ReviewPolicy,
 )
-from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry
+from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry, quiz_standing
 
 logger = logging.getLogger(__name__)
 
@@ -415,7 +415,8 @@ def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.date
     """Grade the locked, open ``attempt`` on its saved answers, close it and report to courses.
 
     A fixed number of queries whatever the quiz size: the saved answers, one conditional update,
-    then courses' ``quiz_result_record``.
+    then courses' ``quiz_result_record``; a fail that used the last attempt also asks courses to flag
+    the module as needing the operator (``module_help_request``: the operator is emailed once).
     """
     saved = {
         qid: set(ids) for qid, ids in Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids")
@@ -445,6 +446,10 @@ def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.date
         setattr(attempt, name, value)
     enrollment = Enrollment(pk=attempt.enrollment_id)
     quiz_result_record(enrollment=enrollment, module=attempt.quiz.module, score_percent=score, passed=passed)
+    if not passed:
+        standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
+        if standing.attempts_left == 0 and not standing.attempt_open and not standing.passed:
+            module_help_request(enrollment_id=attempt.enrollment_id, module_id=attempt.quiz.module_id)
     return attempt
 
 
@@ -536,8 +541,8 @@ def allowance_grant(
 ) -> AttemptAllowance:
     """Give ``enrollment`` ``extra`` more attempts at ``quiz``, on top of any granted before.
 
-    Side effects: creates or increments the AttemptAllowance. Not idempotent by design: each grant
-    adds. Raises ValueError when ``extra`` is not positive.
+    Side effects: creates or increments the AttemptAllowance and lifts the module's "needs help"
+    flag. Not idempotent by design: each grant adds. Raises ValueError when ``extra`` is not positive.
     """
     if extra < 1:
         raise ValueError("extra must be at least 1")
@@ -552,4 +557,6 @@ def allowance_grant(
             updated_at=timezone.now(),
         )
         allowance.refresh_from_db()
+    # Another chance: the participant no longer waits for the operator.
+    module_help_clear(enrollment_id=enrollment.pk, module_id=quiz.module_id)
     return allowance

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from courses.errors import DomainError
-from courses.selectors import module_access
+from courses.selectors import enrollment_next_step, module_access
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
@@ -21,6 +21,7 @@ from .selectors import (
     attempt_is_past_deadline,
     quiz_get,
     quiz_overview,
+    quiz_standing,
 )
 from .services import answers_save, attempt_expire, attempt_start, attempt_submit
 
@@ -61,8 +62,11 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overview": overview,
             "quiz": quiz,
             "locked": not access.allowed,
+            "passed": any(attempt.passed for attempt in overview.attempts),
             "module": quiz.module,
             "enrollment": access.enrollment,
+            # Where the participant goes on once this quiz offers nothing more (passed, or out of attempts).
+            "step": enrollment_next_step(enrollment=access.enrollment),
         },
     )
 
@@ -132,12 +136,29 @@ def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
             "attempt": attempt,
             "detail": detail,
             "questions": questions,
+            # The instruction for multiple-answer questions is said once, above them all.
+            "has_multiple": any(question["multiple"] for question in questions),
             "remaining_seconds": remaining,
             # What the timer shows without JavaScript (minutes:seconds when the page was made).
             "remaining_display": "" if remaining is None else f"{remaining // 60}:{remaining % 60:02d}",
             "save_url": _api_url("api-attempt-answers", attempt.pk),
         },
     )
+
+
+def _review_item(number: int, question: dict, chosen_ids: set[int], review: dict | None) -> dict:
+    """One question of the full review as the page states it: the answer given, whether it was right, and
+    the right answer. A true/false question states what the statement is ("This statement: False")."""
+    correct_ids = set(review["correct_choices"]) if review else set()
+    return {
+        "number": number,
+        "text": question["text"],
+        "kind": question["kind"],
+        "true_false": question["kind"] == QuestionKind.TRUE_FALSE,
+        "chosen": [c["text"] for c in question["choices"] if c["id"] in chosen_ids],
+        "correct_answers": [c["text"] for c in question["choices"] if c["id"] in correct_ids],
+        "review": review,
+    }
 
 
 @login_required
@@ -159,16 +180,20 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
         saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
         review = {item["question"]: item for item in detail["review"]}
         questions = [
-            {
-                "number": number,
-                "text": question["text"],
-                "chosen": [c["text"] for c in question["choices"] if c["id"] in saved.get(question["id"], ())],
-                "review": review.get(question["id"]),
-            }
+            _review_item(number, question, saved.get(question["id"], set()), review.get(question["id"]))
             for number, question in enumerate(detail["questions"], start=1)
         ]
+    standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
     return render(
         request,
         "assessments/attempt_result.html",
-        {"attempt": attempt, "detail": detail, "questions": questions, "module": attempt.quiz.module},
+        {
+            "attempt": attempt,
+            "detail": detail,
+            "questions": questions,
+            "module": attempt.quiz.module,
+            # Passed (this attempt or another): no retry, the next step instead.
+            "quiz_passed": standing.passed,
+            "step": enrollment_next_step(enrollment=attempt.enrollment),
+        },
     )

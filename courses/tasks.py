@@ -42,3 +42,17 @@ def enrollment_uploads_purge_task() -> int:
     if deleted:
         logger.info("deleted %d stale staged enrolment files", deleted)
     return deleted
+
+
+@shared_task(
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def module_help_notify_task(progress_id: int) -> bool:
+    """Tell the operator that a participant needs help with a module (idempotent: one email per time)."""
+    return services.module_help_notify(progress_id=progress_id)

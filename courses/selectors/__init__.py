@@ -18,6 +18,7 @@ from .catalogue import (
 )
 from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
 from .invitations import invitations_pending
+from .journey import NextStep, StepKind, completion_url, enrollment_next_step, help_url, module_help_needed, next_steps
 from .progress import (
     PROGRESS_SORTS,
     PROGRESS_STATES,
@@ -35,6 +36,13 @@ from .progress import (
 )
 
 __all__ = [
+    "NextStep",
+    "StepKind",
+    "completion_url",
+    "enrollment_next_step",
+    "help_url",
+    "module_help_needed",
+    "next_steps",
     "PROGRESS_SORTS",
     "PROGRESS_STATES",
     "CohortProgressReport",

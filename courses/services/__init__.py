@@ -3,6 +3,7 @@
 from .cohorts import cohort_create
 from .curriculum import curriculum_load
 from .enrollment import EnrollmentImportResult, enrollment_import
+from .help import module_help_clear, module_help_notify, module_help_request
 from .invitations import invitations_send
 from .progress import lesson_complete, quiz_result_record
 from .uploads import (
@@ -25,5 +26,8 @@ __all__ = [
     "enrollment_uploads_purge",
     "invitations_send",
     "lesson_complete",
+    "module_help_clear",
+    "module_help_notify",
+    "module_help_request",
     "quiz_result_record",
 ]

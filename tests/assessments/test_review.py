@@ -143,7 +143,9 @@ def test_a_failed_attempt_with_attempts_left_reveals_no_answer_key(api_client, c
     links = re.findall(r'<a href="/lessons/(\d+)/">([^<]+)</a>', html)
     assert links == [(str(lessons[n].pk), f"Materi {n}") for n in (1, 2, 3)]
     assert re.search(
-        rf'<form method="post" action="/quizzes/{quiz.pk}/">.*?<button class="btn" type="submit">Coba lagi', html, re.S
+        rf'<form method="post" action="/quizzes/{quiz.pk}/">.*?<button class="btn" type="submit" data-primary-action>Coba lagi',
+        html,
+        re.S,
     )
 
     # Nor do the other places a participant can look: the quiz page, the next attempt, the operators' quiz view.
@@ -208,7 +210,7 @@ def test_a_pass_opens_the_full_review_of_every_attempt(api_client, client, setup
         assert detail["revisit_lessons"] is None
         assert detail["review"] == full_review(quiz, attempt, right=right)
     html = page(client, user, failed, "en")
-    assert html.count("Penjelasan soal") == 6 and html.count("<strong>Wrong</strong>") == 6
+    assert html.count("Penjelasan soal") == 6 and html.count("(your answer is wrong)") == 6
     assert "Review these lessons" not in html
 
 
@@ -224,7 +226,7 @@ def test_the_last_attempt_used_opens_the_full_review(api_client, client, setup):
         assert detail["review"] == full_review(quiz, attempt, right=right)
     html = page(client, user, third)
     assert html.count("Penjelasan soal") == 6
-    assert html.count("<strong>Benar</strong>") == 2 and html.count("<strong>Salah</strong>") == 4
+    assert html.count("(jawaban Anda tepat)") == 2 and html.count("(jawaban Anda keliru)") == 4
     assert "Coba lagi" not in html
 
 
