@@ -392,3 +392,15 @@ def test_the_cohort_form_takes_the_contact(client, operator, course):
         },
     )
     assert bad.status_code == 200 and not course.cohorts.filter(name="Angkatan III").exists()
+
+
+def test_the_operators_progress_page_flags_who_needs_help(
+    client, operator, enrollment, course, django_capture_on_commit_callbacks
+):
+    first, _ = modules(course)
+    url = f"/operator/cohorts/{enrollment.cohort_id}/progress/"
+    client.force_login(operator)
+    assert "Perlu bantuan" not in client.get(url).content.decode()
+    fail_three_times(enrollment, first, django_capture_on_commit_callbacks)
+    html = client.get(url).content.decode()
+    assert html.count('<strong class="badge help">Perlu bantuan</strong>') == 1
