@@ -18,7 +18,16 @@ from .catalogue import (
 )
 from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
 from .invitations import invitations_pending
-from .journey import NextStep, StepKind, completion_url, enrollment_next_step, help_url, module_help_needed, next_steps
+from .journey import (
+    NextStep,
+    StepKind,
+    completion_url,
+    enrollment_next_step,
+    help_url,
+    module_help_needed,
+    module_help_pending,
+    next_steps,
+)
 from .progress import (
     PROGRESS_SORTS,
     PROGRESS_STATES,
@@ -42,6 +51,7 @@ __all__ = [
     "enrollment_next_step",
     "help_url",
     "module_help_needed",
+    "module_help_pending",
     "next_steps",
     "PROGRESS_SORTS",
     "PROGRESS_STATES",

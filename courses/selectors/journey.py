@@ -1,10 +1,13 @@
 """The participant's next step: the one place that decides what every participant page offers first."""
 
+import datetime
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.urls import reverse
+from django.utils import timezone
 
+from ..conf import courses_setting
 from ..models import Enrollment, Lesson, LessonCompletion, ModuleProgress, ModuleState
 from .progress import EnrollmentProgressView, ModuleProgressView, enrollments_progress
 
@@ -125,4 +128,19 @@ def module_help_needed(*, enrollment: Enrollment, module_id: int) -> ModuleProgr
         ModuleProgress.objects.select_related("module")
         .filter(enrollment=enrollment, module_id=module_id, help_needed_at__isnull=False, completed_at__isnull=True)
         .first()
+    )
+
+
+def module_help_pending(*, now: datetime.datetime | None = None) -> list[int]:
+    """Ids of the "needs help" flags whose operator email never went out (a lost message): older than
+    ``HELP_SWEEP_GRACE_SECONDS``, younger than ``HELP_SWEEP_DAYS`` (one query)."""
+    now = now or timezone.now()
+    return list(
+        ModuleProgress.objects.filter(
+            help_notified_at__isnull=True,
+            help_needed_at__lt=now - datetime.timedelta(seconds=courses_setting("HELP_SWEEP_GRACE_SECONDS")),
+            help_needed_at__gte=now - datetime.timedelta(days=courses_setting("HELP_SWEEP_DAYS")),
+        )
+        .order_by("help_needed_at")
+        .values_list("pk", flat=True)
     )

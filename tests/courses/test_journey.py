@@ -404,3 +404,18 @@ def test_the_operators_progress_page_flags_who_needs_help(
     fail_three_times(enrollment, first, django_capture_on_commit_callbacks)
     html = client.get(url).content.decode()
     assert html.count('<strong class="badge help">Perlu bantuan</strong>') == 1
+
+
+def test_the_sweep_resends_a_lost_notification_once(enrollment, course, django_capture_on_commit_callbacks):
+    import datetime
+
+    from courses.tasks import module_help_sweep_task
+
+    first, _ = modules(course)
+    fail_three_times(enrollment, first, django_capture_on_commit_callbacks)  # its message never ran: lost
+    progress = ModuleProgress.objects.get(enrollment=enrollment, module=first)
+    assert module_help_sweep_task() == 0  # within the grace the normal path may still deliver it
+    ModuleProgress.objects.filter(pk=progress.pk).update(help_needed_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert module_help_sweep_task() == 1  # eager under the test settings: sent
+    assert [m.to for m in mail.outbox] == [["rina@diskominfo.example.go.id"]]
+    assert module_help_sweep_task() == 0 and len(mail.outbox) == 1
