@@ -447,10 +447,20 @@ def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.date
     enrollment = Enrollment(pk=attempt.enrollment_id)
     quiz_result_record(enrollment=enrollment, module=attempt.quiz.module, score_percent=score, passed=passed)
     if not passed:
-        standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
-        if standing.attempts_left == 0 and not standing.attempt_open and not standing.passed:
-            module_help_request(enrollment_id=attempt.enrollment_id, module_id=attempt.quiz.module_id)
+        help_request_if_out_of_attempts(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
     return attempt
+
+
+def help_request_if_out_of_attempts(*, enrollment_id: int, quiz: Quiz) -> bool:
+    """Flag the quiz's module as needing the operator when the enrolment has used every attempt without
+    a pass (courses' ``module_help_request``: the operator is emailed once); True if newly flagged.
+
+    Idempotent. Called after each failed grading, and by the pages when they find a participant out of
+    attempts whose module is not flagged yet (attempts used up before the flag existed)."""
+    standing = quiz_standing(enrollment_id=enrollment_id, quiz=quiz)
+    if standing.attempts_left or standing.attempt_open or standing.passed:
+        return False
+    return module_help_request(enrollment_id=enrollment_id, module_id=quiz.module_id)
 
 
 def answers_save(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]]) -> int:

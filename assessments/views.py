@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from courses.errors import DomainError
-from courses.selectors import enrollment_next_step, module_access
+from courses.selectors import StepKind, enrollment_next_step, module_access
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
@@ -23,7 +23,7 @@ from .selectors import (
     quiz_overview,
     quiz_standing,
 )
-from .services import answers_save, attempt_expire, attempt_start, attempt_submit
+from .services import answers_save, attempt_expire, attempt_start, attempt_submit, help_request_if_out_of_attempts
 
 
 def _unavailable(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -36,6 +36,18 @@ def _api_url(name: str, pk: int) -> str:
         return reverse(name, args=[pk])
     except NoReverseMatch:
         return ""
+
+
+def _out_of_attempts_unflagged(attempts_left, attempt_open, passed, step, enrollment, quiz) -> bool:
+    """Out of attempts, yet the next step is still this quiz: used up before the "needs help" flag existed.
+    Flag it now (idempotent, the operator is told once); True when the step must be read again."""
+    if attempts_left or attempt_open or passed or step.kind != StepKind.QUIZ or step.url != _quiz_url(quiz):
+        return False
+    return help_request_if_out_of_attempts(enrollment_id=enrollment.pk, quiz=quiz)
+
+
+def _quiz_url(quiz) -> str:
+    return reverse("assessments:quiz", args=[quiz.pk])
 
 
 @login_required
@@ -55,6 +67,10 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if access.enrollment is None:
         return _unavailable(request, NotEnrolled.message)
     overview = quiz_overview(quiz=quiz, enrollment=access.enrollment)
+    passed = any(attempt.passed for attempt in overview.attempts)
+    step = enrollment_next_step(enrollment=access.enrollment)
+    if _out_of_attempts_unflagged(overview.attempts_left, overview.open_attempt, passed, step, access.enrollment, quiz):
+        step = enrollment_next_step(enrollment=access.enrollment)
     return render(
         request,
         "assessments/quiz_detail.html",
@@ -62,11 +78,11 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overview": overview,
             "quiz": quiz,
             "locked": not access.allowed,
-            "passed": any(attempt.passed for attempt in overview.attempts),
+            "passed": passed,
             "module": quiz.module,
             "enrollment": access.enrollment,
             # Where the participant goes on once this quiz offers nothing more (passed, or out of attempts).
-            "step": enrollment_next_step(enrollment=access.enrollment),
+            "step": step,
         },
     )
 
@@ -184,6 +200,13 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
             for number, question in enumerate(detail["questions"], start=1)
         ]
     standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
+    step = None
+    if standing.passed or not standing.attempts_left:  # otherwise the page offers another attempt
+        step = enrollment_next_step(enrollment=attempt.enrollment)
+        if _out_of_attempts_unflagged(
+            standing.attempts_left, standing.attempt_open, standing.passed, step, attempt.enrollment, attempt.quiz
+        ):
+            step = enrollment_next_step(enrollment=attempt.enrollment)
     return render(
         request,
         "assessments/attempt_result.html",
@@ -194,6 +217,6 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
             "module": attempt.quiz.module,
             # Passed (this attempt or another): no retry, the next step instead.
             "quiz_passed": standing.passed,
-            "step": enrollment_next_step(enrollment=attempt.enrollment),
+            "step": step,
         },
     )

@@ -419,3 +419,20 @@ def test_the_sweep_resends_a_lost_notification_once(enrollment, course, django_c
     assert module_help_sweep_task() == 1  # eager under the test settings: sent
     assert [m.to for m in mail.outbox] == [["rina@diskominfo.example.go.id"]]
     assert module_help_sweep_task() == 0 and len(mail.outbox) == 1
+
+
+def test_attempts_used_up_before_the_flag_existed_are_flagged_when_the_quiz_page_is_seen(
+    web, enrollment, course, django_capture_on_commit_callbacks
+):
+    first, _ = modules(course)
+    fail_three_times(enrollment, first, django_capture_on_commit_callbacks)
+    ModuleProgress.objects.filter(enrollment=enrollment).update(help_needed_at=None)  # as before this release
+    assert step(enrollment).kind == StepKind.QUIZ
+    with django_capture_on_commit_callbacks(execute=True):
+        html = web.get(f"/quizzes/{first.quiz.pk}/").content.decode()
+    help_url = f"/learn/{enrollment.pk}/modules/{first.pk}/help/"
+    assert only_primary(html) == (help_url, "Perlu bantuan: langkah selanjutnya")
+    assert len(mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        web.get(f"/quizzes/{first.quiz.pk}/")
+    assert len(mail.outbox) == 1
