@@ -89,7 +89,11 @@ def lesson_page(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "courses/locked.html",
-            {"lesson": lesson, "enrollment": access.enrollment},
+            {
+                "lesson": lesson,
+                "enrollment": access.enrollment,
+                "step": enrollment_next_step(enrollment=access.enrollment),
+            },
             status=ModuleLocked.http_status,
         )
     if request.method == "POST":

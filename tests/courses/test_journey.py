@@ -436,3 +436,10 @@ def test_attempts_used_up_before_the_flag_existed_are_flagged_when_the_quiz_page
     with django_capture_on_commit_callbacks(execute=True):
         web.get(f"/quizzes/{first.quiz.pk}/")
     assert len(mail.outbox) == 1
+
+
+def test_a_locked_lesson_points_to_where_the_participant_goes_on(web, enrollment, course):
+    first, second = modules(course)
+    response = web.get(f"/lessons/{lessons(second)[0].pk}/")
+    assert response.status_code == 403
+    assert only_primary(response.content.decode()) == (f"/lessons/{lessons(first)[0].pk}/", "Mulai pelatihan")
