@@ -65,3 +65,11 @@ class SignInLocked(CoursesError):
     code = "too_many_attempts"
     http_status = 429
     message = _("Too many failed sign-in attempts.")
+
+
+class FileFormatUnknown(CoursesError):
+    """A file asked for in a format the endpoint does not make (e.g. ``?format=pdf`` for a template)."""
+
+    code = "invalid_format"
+    http_status = 400
+    message = _("This file is available as xlsx or csv only: choose ?format=xlsx or ?format=csv.")

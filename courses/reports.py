@@ -1,7 +1,6 @@
 """Operator reports: the cohort progress as CSV or XLSX, shared by the API and the web page."""
 
 import itertools
-import tempfile
 from collections.abc import Callable, Iterator
 
 from django.db.models import QuerySet
@@ -9,20 +8,34 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .csv_export import csv_stream
 from .extensions import progress_columns
 from .models import Cohort, Enrollment
+from .people_export import Column, people_csv_response, people_xlsx_response
 from .selectors import EnrollmentProgressView, enrollments_progress_chunks
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The progress of a module as an operator's export shows it (the API keeps the state's key).
+MODULE_STATES = {"locked": _lazy("Locked"), "available": _lazy("Available"), "completed": _lazy("Completed")}
 
 
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _progress_values(item: EnrollmentProgressView, *, localized: bool) -> list:
+    """One report row: dates as datetimes, missing values as None, states as keys or in words."""
+    participant = item.enrollment.participant
+    cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
+    for module in item.modules:
+        cells += [str(MODULE_STATES.get(module.state, module.state)) if localized else module.state, module.best_score]
+    cells += [item.completed_at, *item.column_values]
+    return cells
+
+
 def cohort_progress_rows(progress: list[EnrollmentProgressView]):
+    """The API's CSV rows (API.md): state keys, dates as ``YYYY-MM-DD HH:MM`` local time, blanks as ""."""
     for item in progress:
         participant = item.enrollment.participant
         cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
@@ -32,21 +45,43 @@ def cohort_progress_rows(progress: list[EnrollmentProgressView]):
         yield cells
 
 
-def _progress_table(*, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None) -> tuple[list[str], Iterator]:
-    """The report's header and its rows, built a chunk of enrolments at a time while they are read."""
+def _progress_columns(count: int, *, localized: bool) -> list[Column]:
+    """The report's columns: the contract's keys (the API), or headers in the page's language."""
+    extras = progress_columns()
+    if not localized:
+        columns = [Column("nip", "nip"), Column("full_name", width=28), Column("unit", width=28)]
+        columns.append(Column("progress_percent", "number"))
+        for index in range(1, count + 1):
+            columns += [Column(f"module_{index}_state"), Column(f"module_{index}_best_score", "number")]
+        return [*columns, Column("completed_at", "datetime"), *(Column(column.key) for column in extras)]
+    columns = [Column(_("NIP"), "nip"), Column(_("Name"), width=28), Column(_("Unit (OPD)"), width=28)]
+    columns.append(Column(_("Progress (%)"), "number"))
+    for index in range(1, count + 1):
+        columns += [
+            Column(_("Module %(number)d: status") % {"number": index}),
+            Column(_("Module %(number)d: best score") % {"number": index}, "number"),
+        ]
+    return [*columns, Column(_("Completed on"), "datetime"), *(Column(str(column.label)) for column in extras)]
+
+
+def _progress_table(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None, localized: bool = False, api_csv: bool = False
+) -> tuple[list[Column], Iterator]:
+    """The report's columns and its rows, built a chunk of enrolments at a time while they are read."""
     chunks = enrollments_progress_chunks(enrollments)
     first = next(chunks, [])  # the header needs the number of modules
     count = len(first[0].modules) if first else cohort.course.modules.count()
-    header = ["nip", "full_name", "unit", "progress_percent"]
-    for index in range(1, count + 1):
-        header += [f"module_{index}_state", f"module_{index}_best_score"]
-    header += ["completed_at", *(column.key for column in progress_columns())]
+    columns = _progress_columns(count, localized=localized)
 
     def rows():
         for chunk in itertools.chain([first], chunks):
-            yield from cohort_progress_rows([item for item in chunk if keep is None or keep(item)])
+            kept = [item for item in chunk if keep is None or keep(item)]
+            if api_csv:
+                yield from cohort_progress_rows(kept)
+            else:
+                yield from (_progress_values(item, localized=localized) for item in kept)
 
-    return header, rows()
+    return columns, rows()
 
 
 def _filename(cohort: Cohort, extension: str) -> str:
@@ -56,46 +91,50 @@ def _filename(cohort: Cohort, extension: str) -> str:
 def cohort_progress_csv_response(
     *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
 ) -> StreamingHttpResponse:
-    """The progress of ``enrollments`` (those ``keep`` accepts) as a CSV download, streamed a chunk
+    """The API's CSV (API.md, machine-readable: keys as headers, comma-separated), streamed a chunk
     of enrolments at a time so a large cohort is never built in memory whole."""
-    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
-    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, api_csv=True)
+    response = StreamingHttpResponse(
+        csv_stream([column.header for column in columns], rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(cohort, "csv")}"'
     return response
 
 
 def cohort_progress_xlsx_response(
-    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+    *,
+    cohort: Cohort,
+    enrollments: QuerySet[Enrollment],
+    keep: Callable[[EnrollmentProgressView], bool] | None = None,
+    localized: bool = False,
 ) -> FileResponse:
-    """The same report as an Excel workbook, for operators who open it in Excel: there an 18-digit
-    NIP read from CSV becomes a number and loses its last digits. Every text cell is stored as text
-    (the NIP column formatted as Text), so nothing is ever a number or a formula it was not."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """The same report as an Excel workbook (people_export: NIP and text as text, dates as WITA date
+    cells, a frozen header row); headers and states in the request's language when ``localized``."""
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, localized=localized)
+    return people_xlsx_response(columns=columns, rows=rows, filename=_filename(cohort, "xlsx"), title=_("Progress"))
 
-    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
-    workbook = Workbook(write_only=True)  # rows go to a temporary file, not memory
-    sheet = workbook.create_sheet(title=_("Progress")[:31])
 
-    def cell(value, *, text_format: bool = False):
-        if value == "":
-            return None
-        if not isinstance(value, str):
-            return value
-        written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        written.data_type = "s"  # never a formula, whatever the text starts with
-        if text_format:
-            written.number_format = "@"
-        return written
+def cohort_progress_people_csv_response(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+) -> StreamingHttpResponse:
+    """The operator page's CSV: headers and states in the page's language, ``;``-separated with a BOM."""
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, localized=True)
+    return people_csv_response(columns=columns, rows=rows, filename=_filename(cohort, "csv"))
 
-    sheet.append([cell(name) for name in header])
-    for row in rows:
-        sheet.append([cell(row[0], text_format=True), *(cell(value) for value in row[1:])])
-    out = tempfile.TemporaryFile()
-    workbook.save(out)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=_filename(cohort, "xlsx"), content_type=XLSX_MEDIA_TYPE)
+
+def cohort_progress_page_export(
+    *,
+    cohort: Cohort,
+    enrollments: QuerySet[Enrollment],
+    keep: Callable[[EnrollmentProgressView], bool] | None,
+    file_format: str,
+):
+    """The operator page's export (``csv`` or ``xlsx``) in the page's language, or None for another format."""
+    if file_format == "csv":
+        return cohort_progress_people_csv_response(cohort=cohort, enrollments=enrollments, keep=keep)
+    if file_format == "xlsx":
+        return cohort_progress_xlsx_response(cohort=cohort, enrollments=enrollments, keep=keep, localized=True)
+    return None
 
 
 def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict]:
