@@ -2,11 +2,15 @@
 sideways, tables scroll inside their card with the name column kept in view, no column spills out of
 its card, and the revoke form's reason field and button can be used on a phone."""
 
+import csv
+import datetime
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from openpyxl import load_workbook
 
 from certificates.models import Certificate
 from courses.models import Course
@@ -136,6 +140,24 @@ def test_operator_cohort_pages_fit_the_screen(
     for name, table in (("cohort", "main table"), ("progress", "table.progress-table")):
         page.goto(pages[name])
         name_column_stays_in_view(page, table, f"{name} at {page.viewport_size['width']} px")
+
+    # The export buttons: the workbook and the CSV as an operator opens them.
+    page.goto(pages["progress"])
+    with page.expect_download() as download_info:
+        page.locator('a[href^="?format=xlsx"]').click()
+    sheet = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes())).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["NIP", "Nama", "Unit kerja (OPD)", "Progres (%)"] and sheet.freeze_panes == "A2"
+    done = next(row for row in sheet.iter_rows(min_row=2) if row[1].value.startswith("Dr. Hj."))
+    assert (done[0].data_type, done[0].number_format, len(done[0].value)) == ("s", "@", 18)
+    completed_at = done[header.index("Selesai pada")]
+    assert isinstance(completed_at.value, datetime.datetime), completed_at.value
+    with page.expect_download() as download_info:
+        page.locator('a[href^="?format=csv"]').click()
+    data = Path(download_info.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:4] == header[:4] and len(table) == 5
 
     # The revoke form: the reason field and the button are on screen and work, without scrolling sideways.
     page.goto(pages["certificates"])
