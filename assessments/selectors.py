@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -329,3 +329,40 @@ def attempts_due_for_expiry(*, now: datetime.datetime | None = None) -> list[int
         .order_by("expires_at")
         .values_list("pk", flat=True)
     )
+
+
+def attempts_left_by_enrollment(
+    enrollment_ids: list[int], modules_extras: dict[str, dict[int, Any]]
+) -> dict[int, dict[int, int]]:
+    """Per enrolment id, per module id with a quiz: the attempts the enrolment may still start there,
+    extra attempts granted included (one query whatever the number of enrolments; none without a
+    quiz). ``modules_extras["quiz"]`` is ``quiz_summaries`` of the modules (courses' progress reads it
+    already), so the quizzes cost no query of their own. Every started attempt counts."""
+    quizzes = {q["id"]: (module_id, q["max_attempts"]) for module_id, q in (modules_extras.get("quiz") or {}).items()}
+    if not enrollment_ids or not quizzes:
+        return {}
+    used = (
+        Attempt.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        .order_by()
+        .values("enrollment_id", "quiz_id")
+        .annotate(u=Count("pk"), x=Value(0))
+        .values_list("enrollment_id", "quiz_id", "u", "x")
+    )
+    extra = (
+        AttemptAllowance.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        .order_by()
+        .annotate(u=Value(0), x=F("extra"))
+        .values_list("enrollment_id", "quiz_id", "u", "x")
+    )
+    counts: dict[tuple[int, int], list[int]] = {}
+    for enrollment_id, quiz_id, used_count, extra_count in used.union(extra, all=True):
+        pair = counts.setdefault((enrollment_id, quiz_id), [0, 0])
+        pair[0] += used_count
+        pair[1] += extra_count
+    result: dict[int, dict[int, int]] = {}
+    for enrollment_id in enrollment_ids:
+        row = result[enrollment_id] = {}
+        for quiz_id, (module_id, max_attempts) in quizzes.items():
+            used_count, extra_count = counts.get((enrollment_id, quiz_id), (0, 0))
+            row[module_id] = max(0, max_attempts + extra_count - used_count)
+    return result

@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile
+from .models import AuditEntry, Cohort, Course, Enrollment, Lesson, Module, ParticipantMessage, ParticipantProfile
 
 
 class ModuleInline(admin.TabularInline):
@@ -111,3 +111,33 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("NIP"), ordering="participant__nip")
     def participant_nip(self, obj: Enrollment) -> str:
         return obj.participant.nip
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the application writes once: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor_name", "cohort", "enrollment")
+    list_filter = ("action", "cohort")
+    search_fields = ("actor_name", "enrollment__participant__nip", "enrollment__participant__full_name")
+    list_select_related = ("cohort", "enrollment__participant", "enrollment__cohort")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ParticipantMessage)
+class ParticipantMessageAdmin(ReadOnlyAdmin):
+    list_display = ("day", "kind", "enrollment", "requested_by", "sent_at")
+    list_filter = ("kind", "day")
+    search_fields = ("enrollment__participant__nip", "enrollment__participant__full_name")
+    list_select_related = ("enrollment__participant", "enrollment__cohort", "requested_by")

@@ -8,7 +8,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .conf import site_url
-from .models import ParticipantProfile
+from .models import Enrollment, ParticipantProfile
 from .tokens import invitation_token_generator
 
 
@@ -31,3 +31,19 @@ def invitation_message(*, profile: ParticipantProfile, connection=None) -> Email
         subject = render_to_string("courses/email/invitation_subject.txt", context).strip()
     body = bilingual_text("courses/email/invitation.txt", context)
     return EmailMultiAlternatives(subject=subject, body=body, to=[user.email], connection=connection)
+
+
+def reminder_message(*, enrollment: Enrollment, progress_percent: int, connection=None) -> EmailMultiAlternatives:
+    """A short reminder to a participant behind the cohort's pace: their progress and one link."""
+    profile = enrollment.participant
+    context = {
+        "profile": profile,
+        "cohort": enrollment.cohort,
+        "course": enrollment.cohort.course,
+        "progress_percent": progress_percent,
+        "link": site_url() + reverse("courses:enrollment", args=[enrollment.pk]),
+    }
+    with translation.override("id"):
+        subject = render_to_string("courses/email/reminder_subject.txt", context).strip()
+    body = bilingual_text("courses/email/reminder.txt", context)
+    return EmailMultiAlternatives(subject=subject, body=body, to=[profile.user.email], connection=connection)

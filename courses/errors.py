@@ -65,3 +65,13 @@ class SignInLocked(CoursesError):
     code = "too_many_attempts"
     http_status = 429
     message = _("Too many failed sign-in attempts.")
+
+
+class ParticipantInvalid(CohortInvalid):
+    """A correction of a participant's details that cannot be saved, at its field."""
+
+
+class EnrollmentRemoved(CoursesError):
+    code = "removed"
+    http_status = 409
+    message = _("This participant has been removed from the cohort.")

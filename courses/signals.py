@@ -18,3 +18,8 @@ curriculum_module_loaded = Signal()
 # kwargs: enrollment_id (int). Sent robustly: a receiver that raises is logged and the others
 # still run, so a receiver must not rely on its exception reaching anyone.
 course_completed = Signal()
+
+# Sent after the transaction of ``participant_correct`` commits (an operator corrected a participant's
+# name, position or unit). kwargs: enrollment_id (int), by_id (int or None: the operator),
+# changes (dict: field -> [old, new]). Sent robustly. E.g. certificates re-issues a valid certificate.
+participant_corrected = Signal()

@@ -7,6 +7,7 @@ from . import views
 from .forms import NipAuthenticationForm, ParticipantPasswordResetForm
 from .language import LoginView
 from .tokens import invitation_token_generator
+from .views.accounts import PasswordSetView
 
 app_name = "courses"
 urlpatterns = [
@@ -36,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordSetView.as_view(
             template_name="courses/auth/password_set.html",
             success_url=reverse_lazy("courses:password-set-done"),
         ),
@@ -44,7 +45,7 @@ urlpatterns = [
     ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordSetView.as_view(
             template_name="courses/auth/password_set.html",
             token_generator=invitation_token_generator,
             success_url=reverse_lazy("courses:password-set-done"),

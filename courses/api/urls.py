@@ -3,14 +3,17 @@
 from django.urls import path
 
 from .views import (
+    CohortEnrollmentsView,
     CohortListCreateView,
     CohortProgressView,
     CourseDetailView,
     CourseListView,
     EnrollmentImportView,
+    InvitationsResendView,
     LessonCompleteView,
     LessonDetailView,
     MyEnrollmentsView,
+    RemindersView,
     TokenObtainView,
 )
 
@@ -20,6 +23,9 @@ urlpatterns = [
     path("courses/<slug:slug>/", CourseDetailView.as_view(), name="api-course-detail"),
     path("cohorts/", CohortListCreateView.as_view(), name="api-cohort-list"),
     path("cohorts/<int:pk>/enrollments/import/", EnrollmentImportView.as_view(), name="api-enrollment-import"),
+    path("cohorts/<int:pk>/enrollments/", CohortEnrollmentsView.as_view(), name="api-cohort-enrollments"),
+    path("cohorts/<int:pk>/invitations/resend/", InvitationsResendView.as_view(), name="api-cohort-invitations-resend"),
+    path("cohorts/<int:pk>/reminders/", RemindersView.as_view(), name="api-cohort-reminders"),
     path("cohorts/<int:pk>/progress/", CohortProgressView.as_view(), name="api-cohort-progress"),
     path("lessons/<int:pk>/", LessonDetailView.as_view(), name="api-lesson-detail"),
     path("lessons/<int:pk>/complete/", LessonCompleteView.as_view(), name="api-lesson-complete"),

@@ -18,6 +18,22 @@ from .catalogue import (
 )
 from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
 from .invitations import invitations_pending
+from .participants import (
+    FLAGS,
+    CohortParticipants,
+    ParticipantRecord,
+    ParticipantRow,
+    active_enrollments,
+    audit_entries,
+    cohort_is_running,
+    cohort_pace_percent,
+    cohort_participants_overview,
+    enrollments_behind,
+    enrollments_not_accepted,
+    participant_detail_enrollment,
+    participant_record,
+    participant_rows,
+)
 from .progress import (
     PROGRESS_SORTS,
     PROGRESS_STATES,
@@ -35,6 +51,20 @@ from .progress import (
 )
 
 __all__ = [
+    "FLAGS",
+    "CohortParticipants",
+    "ParticipantRecord",
+    "ParticipantRow",
+    "active_enrollments",
+    "audit_entries",
+    "cohort_is_running",
+    "cohort_pace_percent",
+    "cohort_participants_overview",
+    "enrollments_behind",
+    "enrollments_not_accepted",
+    "participant_detail_enrollment",
+    "participant_record",
+    "participant_rows",
     "PROGRESS_SORTS",
     "PROGRESS_STATES",
     "CohortProgressReport",

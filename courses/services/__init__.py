@@ -4,6 +4,16 @@ from .cohorts import cohort_create
 from .curriculum import curriculum_load
 from .enrollment import EnrollmentImportResult, enrollment_import
 from .invitations import invitations_send
+from .operator import (
+    audit_record,
+    cohort_reminders_switch,
+    enrollment_remove,
+    invitations_resend,
+    participant_correct,
+    participant_messages_send,
+    reminders_send,
+    scheduled_reminders_send,
+)
 from .progress import lesson_complete, quiz_result_record
 from .uploads import (
     STAGED_UPLOADS_DIR,
@@ -24,6 +34,14 @@ __all__ = [
     "enrollment_upload_take",
     "enrollment_uploads_purge",
     "invitations_send",
+    "audit_record",
+    "cohort_reminders_switch",
+    "enrollment_remove",
+    "invitations_resend",
+    "participant_correct",
+    "participant_messages_send",
+    "reminders_send",
+    "scheduled_reminders_send",
     "lesson_complete",
     "quiz_result_record",
 ]
