@@ -366,3 +366,49 @@ def attempts_left_by_enrollment(
             used_count, extra_count = counts.get((enrollment_id, quiz_id), (0, 0))
             row[module_id] = max(0, max_attempts + extra_count - used_count)
     return result
+
+
+@dataclass(frozen=True)
+class QuizRecord:
+    """An enrolment at one quiz of its course, for the operators' participant page."""
+
+    quiz: Quiz
+    attempts: list[Attempt]
+    allowance: AttemptAllowance | None
+    attempts_left: int
+    passed: bool
+
+
+def enrollment_quiz_records(*, enrollment: Enrollment) -> list[QuizRecord]:
+    """Every quiz of the enrolment's course in module order, with each attempt (score, times), the
+    extra attempts granted (by whom, why) and the attempts left (three queries)."""
+    quizzes = list(
+        Quiz.objects.filter(module__course_id=enrollment.cohort.course_id)
+        .select_related("module")
+        .order_by("module__order", "module_id")
+    )
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in (
+        Attempt.objects.filter(enrollment=enrollment)
+        .order_by("quiz_id", "number")
+        .defer("question_order", "choice_order", "results")
+    ):
+        attempts.setdefault(attempt.quiz_id, []).append(attempt)
+    allowances = {
+        a.quiz_id: a for a in AttemptAllowance.objects.filter(enrollment=enrollment).select_related("granted_by")
+    }
+    records = []
+    for quiz in quizzes:
+        tried = attempts.get(quiz.pk, [])
+        allowance = allowances.get(quiz.pk)
+        extra = allowance.extra if allowance else 0
+        records.append(
+            QuizRecord(
+                quiz=quiz,
+                attempts=tried,
+                allowance=allowance,
+                attempts_left=max(0, quiz.max_attempts + extra - len(tried)),
+                passed=any(a.passed for a in tried),
+            )
+        )
+    return records

@@ -138,3 +138,15 @@ class EnrollmentUploadForm(forms.Form):
             attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
         ),
     )
+
+
+class ParticipantCorrectForm(forms.Form):
+    """An operator's correction of a participant's name, position or unit (participant_correct checks the rest)."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    position = forms.CharField(label=_("Position"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Unit (OPD)"), max_length=200, required=False)
+
+
+class ParticipantRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

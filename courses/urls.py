@@ -65,4 +65,23 @@ urlpatterns = [
     path("operator/cohorts/<int:pk>/progress/", views.operator_progress, name="operator-progress"),
     path("operator/cohorts/<int:pk>/", views.operator_cohort, name="operator-cohort"),
     path("operator/cohorts/<int:pk>/import/", views.operator_import, name="operator-import"),
+    path("operator/cohorts/<int:pk>/participants/", views.operator_participants, name="operator-participants"),
+    path(
+        "operator/cohorts/<int:pk>/invitations/resend/",
+        views.operator_invitations_resend,
+        name="operator-invitations-resend",
+    ),
+    path("operator/cohorts/<int:pk>/reminders/", views.operator_reminders_send, name="operator-reminders"),
+    path(
+        "operator/cohorts/<int:pk>/reminders/schedule/",
+        views.operator_reminders_switch,
+        name="operator-reminders-switch",
+    ),
+    path("operator/cohorts/<int:pk>/audit/", views.operator_cohort_audit, name="operator-cohort-audit"),
+    path("operator/participants/<int:pk>/", views.operator_participant, name="operator-participant"),
+    path(
+        "operator/participants/<int:pk>/remove/",
+        views.operator_participant_remove,
+        name="operator-participant-remove",
+    ),
 ]

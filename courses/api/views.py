@@ -147,7 +147,9 @@ class EnrollmentImportView(DomainErrorsMixin, APIView):
             raise EnrollmentFileInvalid([FileError(None, None, _("Attach the file in the field “file”."))])
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
         # EnrollmentFileInvalid: 400 with every problem; EnrollmentConflict: 409.
-        result = enrollment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
+        result = enrollment_import(
+            cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run, by=request.user
+        )
         return Response(result.as_dict())
 
 

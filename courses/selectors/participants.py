@@ -233,3 +233,20 @@ def audit_entries(*, enrollment: Enrollment | None = None, cohort: Cohort | None
     if cohort is not None:
         entries = entries.filter(cohort=cohort)
     return entries.order_by("-created_at", "-pk")
+
+
+def cohort_messages_today(*, cohort: Cohort) -> dict[str, dict[str, int]]:
+    """Per kind (invitation, reminder): today's messages to the cohort queued and sent, so the page
+    can show how far a large send has got (one query)."""
+    from django.db.models import Count
+
+    result = {kind: {"total": 0, "sent": 0, "pending": 0} for kind in MessageKind.values}
+    for kind, total, sent in (
+        ParticipantMessage.objects.filter(enrollment__cohort=cohort, day=timezone.localdate())
+        .order_by()
+        .values("kind")
+        .annotate(total=Count("pk"), sent=Count("pk", filter=Q(sent_at__isnull=False)))
+        .values_list("kind", "total", "sent")
+    ):
+        result[kind] = {"total": total, "sent": sent, "pending": total - sent}
+    return result

@@ -2,6 +2,15 @@
 
 from .operator import operator_cohort, operator_cohorts, operator_import, operator_progress
 from .participant import course_detail, dashboard, enrollment_detail, home, lesson_page
+from .participants import (
+    operator_cohort_audit,
+    operator_invitations_resend,
+    operator_participant,
+    operator_participant_remove,
+    operator_participants,
+    operator_reminders_send,
+    operator_reminders_switch,
+)
 
 __all__ = [
     "course_detail",
@@ -13,4 +22,11 @@ __all__ = [
     "operator_cohorts",
     "operator_import",
     "operator_progress",
+    "operator_cohort_audit",
+    "operator_invitations_resend",
+    "operator_participant",
+    "operator_participant_remove",
+    "operator_participants",
+    "operator_reminders_send",
+    "operator_reminders_switch",
 ]
