@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from ..conf import courses_setting
+from ..content_cache import course_content_forget
 from ..curriculum import (
     CurriculumError,
     CurriculumReport,
@@ -133,6 +134,7 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     # After the receivers ran, so a quiz the files added to such a module is required as well.
     for module, enrollment_ids in waiting:
         report.record("module progress", "completed", _modules_complete_if_done(module=module, ids=enrollment_ids))
+    course_content_forget(course_id=course.pk)
     return report
 
 
