@@ -8,14 +8,32 @@ from django.utils.translation import gettext_lazy as _
 
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
-from .models import Certificate, CertificateArchive, CertificateSettings, IssueJob, NumberCounter
+from .models import Certificate, CertificateArchive, CertificateSettings, CohortSignatory, IssueJob, NumberCounter
 from .services import certificate_revoke, issue_jobs_retry
 
 
 @admin.register(CertificateSettings)
 class CertificateSettingsAdmin(admin.ModelAdmin):
-    list_display = ("course", "number_prefix")
+    list_display = ("course", "number_prefix", "issuer_name", "jp", "signatory_name")
     search_fields = ("course__title", "course__slug", "number_prefix")
+    fieldsets = (
+        (None, {"fields": ("course", "title", "number_prefix", "jp")}),
+        (_("Issuing body"), {"fields": ("issuer_name", "issuer_logo", "issue_place")}),
+        (
+            _("Signing official"),
+            {
+                "fields": ("signatory_name", "signatory_position", "signatory_nip", "signatory_rank"),
+                "description": _("A cohort may have its own signing official (Cohorts' signing officials)."),
+            },
+        ),
+    )
+
+
+@admin.register(CohortSignatory)
+class CohortSignatoryAdmin(admin.ModelAdmin):
+    list_display = ("cohort", "signatory_name", "signatory_position")
+    search_fields = ("cohort__name", "cohort__course__title", "signatory_name", "signatory_nip")
+    autocomplete_fields = ("cohort",)
 
 
 class RevokeForm(forms.Form):
@@ -34,13 +52,27 @@ class CertificateAdmin(admin.ModelAdmin):
         "number",
         "display_code",
         "status",
+        "title",
         "holder_name",
         "holder_nip",
+        "holder_position",
+        "holder_unit",
         "course_title",
         "cohort_name",
+        "period_starts_on",
+        "period_ends_on",
+        "jp",
+        "issuer_name",
+        "issue_place",
+        "signatory_name",
+        "signatory_position",
+        "signatory_nip",
+        "signatory_rank",
         "issued_at",
         "pdf_link",
         "sha256",
+        "seal_signer",
+        "replaces",
         "revoked_at",
         "revoked_reason",
         "revoked_by",

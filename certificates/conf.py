@@ -18,8 +18,17 @@ DEFAULTS: dict[str, Any] = {
     # The number prefix of a course without certificate settings (one created by hand rather than
     # loaded from a curriculum folder, whose course.yaml names its ``certificate_prefix``).
     "NUMBER_PREFIX": "SERTIFIKAT",
-    # Certificate text: who issues it.
+    # The official certificate's defaults, for a course whose settings do not say otherwise (its
+    # ``course.yaml`` ``certificate:`` block, or the admin): who issues it, its title, where it is
+    # issued and who signs it. The issuer's logo has no default: the PDF then shows a neutral text
+    # mark (the issuer's initials in a ring), never a coat of arms.
     "ISSUER": "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+    "TITLE": "SERTIFIKAT",
+    "PLACE": "Samarinda",
+    "SIGNATORY_POSITION": "Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+    "SIGNATORY_NAME": "",
+    "SIGNATORY_NIP": "",
+    "SIGNATORY_RANK": "",
     # The electronic seal: a PKCS#12 file with the issuing body's certificate and key, and its
     # passphrase. Unset: a local self-signed demo seal is created once in KEY_DIR.
     "SIGNING_P12": "",

@@ -7,16 +7,50 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import Cohort, Course, Enrollment
 
+from .conf import certificates_setting
+
 
 class CertificateStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     REVOKED = "revoked", _("Revoked")
 
 
-class CertificateSettings(models.Model):
-    """What this app needs to know of a course to certify it; loaded from the course's ``course.yaml``.
+# Defaults of a new course's certificate settings: the host's CERTIFICATES_* settings (module-level
+# functions, so migrations can name them).
+def default_title() -> str:
+    return certificates_setting("TITLE")
 
-    The home of the official certificate's settings (issuer, signatory, seal, layout, hours of study)."""
+
+def default_issuer_name() -> str:
+    return certificates_setting("ISSUER")
+
+
+def default_issue_place() -> str:
+    return certificates_setting("PLACE")
+
+
+def default_signatory_name() -> str:
+    return certificates_setting("SIGNATORY_NAME")
+
+
+def default_signatory_position() -> str:
+    return certificates_setting("SIGNATORY_POSITION")
+
+
+def default_signatory_nip() -> str:
+    return certificates_setting("SIGNATORY_NIP")
+
+
+def default_signatory_rank() -> str:
+    return certificates_setting("SIGNATORY_RANK")
+
+
+class CertificateSettings(models.Model):
+    """What this app needs to know of a course to certify it; loaded from the course's ``course.yaml``
+    (``certificate_prefix``, ``jp`` and the optional ``certificate:`` block) and editable in the admin.
+
+    The home of the official certificate's settings: issuer, title, place, signing official, hours of
+    study. Read at issue and copied into the certificate: changing them never alters an issued one."""
 
     course = models.OneToOneField(
         Course, on_delete=models.CASCADE, related_name="certificate_settings", verbose_name=_("course")
@@ -25,6 +59,51 @@ class CertificateSettings(models.Model):
         _("certificate number prefix"),
         max_length=32,
         help_text=_("Start of every certificate number, e.g. GCIO-KALTIM."),
+    )
+    title = models.CharField(
+        _("certificate title"),
+        max_length=100,
+        default=default_title,
+        help_text=_("E.g. SERTIFIKAT or SURAT KETERANGAN PELATIHAN."),
+    )
+    issuer_name = models.CharField(
+        _("issuing body"),
+        max_length=200,
+        default=default_issuer_name,
+        help_text=_("E.g. Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur."),
+    )
+    issuer_logo = models.ImageField(
+        _("issuing body's logo"),
+        upload_to="certificate-logos/",
+        max_length=255,
+        blank=True,
+        help_text=_("PNG or JPEG. Empty: a neutral text mark with the issuing body's initials."),
+    )
+    issue_place = models.CharField(
+        _("place of issue"), max_length=100, default=default_issue_place, help_text=_("E.g. Samarinda.")
+    )
+    jp = models.PositiveSmallIntegerField(
+        _("hours of study (JP)"),
+        null=True,
+        blank=True,
+        help_text=_("Jam pelajaran: 1 JP = 45 minutes of learning. Empty: not printed."),
+    )
+    signatory_name = models.CharField(_("signing official: name"), max_length=150, default=default_signatory_name)
+    signatory_position = models.CharField(
+        _("signing official: position"),
+        max_length=250,
+        default=default_signatory_position,
+        help_text=_("E.g. Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur."),
+    )
+    signatory_nip = models.CharField(
+        _("signing official: NIP"), max_length=32, blank=True, default=default_signatory_nip
+    )
+    signatory_rank = models.CharField(
+        _("signing official: rank"),
+        max_length=100,
+        blank=True,
+        default=default_signatory_rank,
+        help_text=_("Pangkat/golongan, e.g. Pembina Utama Muda (IV/c)."),
     )
 
     class Meta:
@@ -38,6 +117,25 @@ class CertificateSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course}: {self.number_prefix}"
+
+
+class CohortSignatory(models.Model):
+    """A cohort's own signing official, in place of its course's (the head of office changed)."""
+
+    cohort = models.OneToOneField(
+        Cohort, on_delete=models.CASCADE, related_name="certificate_signatory", verbose_name=_("cohort")
+    )
+    signatory_name = models.CharField(_("signing official: name"), max_length=150)
+    signatory_position = models.CharField(_("signing official: position"), max_length=250)
+    signatory_nip = models.CharField(_("signing official: NIP"), max_length=32, blank=True)
+    signatory_rank = models.CharField(_("signing official: rank"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("cohort's signing official")
+        verbose_name_plural = _("cohorts' signing officials")
+
+    def __str__(self) -> str:
+        return f"{self.cohort}: {self.signatory_name}"
 
 
 class NumberCounter(models.Model):
@@ -70,8 +168,31 @@ class Certificate(models.Model):
     )
     holder_name = models.CharField(_("holder name"), max_length=150)
     holder_nip = models.CharField(_("holder NIP"), max_length=18)
+    holder_position = models.CharField(_("holder position"), max_length=200, blank=True)
+    holder_unit = models.CharField(_("holder unit"), max_length=200, blank=True)
     course_title = models.CharField(_("course"), max_length=200)
     cohort_name = models.CharField(_("cohort"), max_length=150)
+    period_starts_on = models.DateField(_("period starts on"), null=True, blank=True)
+    period_ends_on = models.DateField(_("period ends on"), null=True, blank=True)
+    jp = models.PositiveSmallIntegerField(_("hours of study (JP)"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    issuer_name = models.CharField(_("issuing body"), max_length=200, blank=True)
+    issue_place = models.CharField(_("place of issue"), max_length=100, blank=True)
+    signatory_name = models.CharField(_("signing official: name"), max_length=150, blank=True)
+    signatory_position = models.CharField(_("signing official: position"), max_length=250, blank=True)
+    signatory_nip = models.CharField(_("signing official: NIP"), max_length=32, blank=True)
+    signatory_rank = models.CharField(_("signing official: rank"), max_length=100, blank=True)
+    # The seal certificate's subject (RFC 4514), recorded when the sealed PDF is stored.
+    seal_signer = models.CharField(_("sealed by"), max_length=500, blank=True)
+    # The certificate this one corrects (re-issued with a new number and code); it is revoked.
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
     issued_at = models.DateTimeField(_("issued at"))
     # Empty for the moment between recording the certificate and storing its PDF.
     pdf = models.FileField(_("PDF"), upload_to="certificates/", max_length=255, blank=True)

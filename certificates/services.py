@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.conf import site_url
-from courses.curriculum import CurriculumReport, require, sync_row
+from courses.curriculum import CurriculumError, CurriculumReport, require, sync_row
 from courses.locks import enrollment_lock
 from courses.models import Enrollment
 
@@ -43,19 +43,68 @@ def verify_url(code: str) -> str:
     return site_url() + reverse("certificates:verify", kwargs={"code": code_display(code)})
 
 
+# The ``certificate:`` block of course.yaml: its keys and the settings field each fills.
+_CERTIFICATE_BLOCK = {"title": "title", "issuer": "issuer_name", "place": "issue_place"}
+_SIGNATORY_BLOCK = {
+    "name": "signatory_name",
+    "position": "signatory_position",
+    "nip": "signatory_nip",
+    "rank": "signatory_rank",
+}
+
+
+def _certificate_block_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The settings the course.yaml states: ``jp`` and the optional ``certificate:`` block
+    (``title``, ``issuer``, ``place``, ``signatory: {name, position, nip, rank}``). What it leaves
+    out stays as the admin or the defaults set it. Raises CurriculumError naming ``path``."""
+    values: dict[str, Any] = {}
+    if data.get("jp") is not None:
+        jp = data["jp"]
+        if not isinstance(jp, int) or isinstance(jp, bool) or not 0 < jp < 10000:
+            raise CurriculumError(f"{path}: 'jp' must be a whole number of hours of study (1 JP = 45 minutes)")
+        values["jp"] = jp
+    block = data.get("certificate")
+    if block is None:
+        return values
+    if not isinstance(block, dict):
+        raise CurriculumError(f"{path}: 'certificate' must be a mapping")
+    signatory = block.get("signatory") or {}
+    if not isinstance(signatory, dict):
+        raise CurriculumError(f"{path}: 'certificate.signatory' must be a mapping")
+    unknown = (set(block) - {*_CERTIFICATE_BLOCK, "signatory"}) | {
+        f"signatory.{k}" for k in set(signatory) - set(_SIGNATORY_BLOCK)
+    }
+    if unknown:
+        raise CurriculumError(f"{path}: 'certificate' has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+    for source, keys in ((block, _CERTIFICATE_BLOCK), (signatory, _SIGNATORY_BLOCK)):
+        for key, field in keys.items():
+            if key in source:
+                value = source[key]
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    raise CurriculumError(f"{path}: 'certificate' {key!r} must be text")
+                value = str(value).strip()
+                limit = CertificateSettings._meta.get_field(field).max_length
+                if len(value) > limit:
+                    raise CurriculumError(f"{path}: 'certificate' {key!r} is longer than {limit} characters")
+                values[field] = value
+    return values
+
+
 def certificate_settings_load(
     *, course, data: dict[str, Any], path: Path, report: CurriculumReport
 ) -> CertificateSettings:
-    """Keep the course's certificate settings as its ``course.yaml`` gives them (``certificate_prefix``).
+    """Keep the course's certificate settings as its ``course.yaml`` gives them: ``certificate_prefix``
+    (required), ``jp`` and the optional ``certificate:`` block; a new row takes the CERTIFICATES_*
+    defaults for what the file does not state, an existing row keeps its values for those.
 
-    Runs inside the curriculum load (``curriculum_course_loaded``): a missing prefix raises
-    CurriculumError and rolls the load back. Side effects: creates or updates the settings row and
-    records it in ``report``. Idempotent: unchanged files write nothing.
+    Runs inside the curriculum load (``curriculum_course_loaded``): a missing prefix or a malformed
+    value raises CurriculumError and rolls the load back. Side effects: creates or updates the
+    settings row and records it in ``report``. Idempotent: unchanged files write nothing.
     """
     return sync_row(
         kind="certificate settings",
         instance=CertificateSettings.objects.filter(course=course).first(),
-        values={"number_prefix": require(data, "certificate_prefix", path)},
+        values={"number_prefix": require(data, "certificate_prefix", path), **_certificate_block_values(data, path)},
         create=lambda **values: CertificateSettings.objects.create(course=course, **values),
         report=report,
     )

@@ -278,6 +278,23 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # How long the certificate sweep leaves a fresh completion to the normal path before re-enqueuing it.
 CERTIFICATES_SWEEP_GRACE_SECONDS = env.int("CERTIFICATES_SWEEP_GRACE_SECONDS", default=30)
+# The official certificate: its defaults (a course's certificate settings may say otherwise) and
+# the electronic seal (a PKCS#12 file; unset, a local demo seal is created once in CERTIFICATES_KEY_DIR).
+CERTIFICATES_ISSUER = env.str(
+    "CERTIFICATES_ISSUER", default="Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
+)
+CERTIFICATES_TITLE = env.str("CERTIFICATES_TITLE", default="SERTIFIKAT")
+CERTIFICATES_PLACE = env.str("CERTIFICATES_PLACE", default="Samarinda")
+CERTIFICATES_SIGNATORY_POSITION = env.str(
+    "CERTIFICATES_SIGNATORY_POSITION", default="Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
+)
+CERTIFICATES_SIGNATORY_NAME = env.str("CERTIFICATES_SIGNATORY_NAME", default="")
+CERTIFICATES_SIGNATORY_NIP = env.str("CERTIFICATES_SIGNATORY_NIP", default="")
+CERTIFICATES_SIGNATORY_RANK = env.str("CERTIFICATES_SIGNATORY_RANK", default="")
+CERTIFICATES_SIGNING_P12 = env.str("CERTIFICATES_SIGNING_P12", default="")
+CERTIFICATES_SIGNING_PASSPHRASE = env.str("CERTIFICATES_SIGNING_PASSPHRASE", default="")
+CERTIFICATES_TSA_URL = env.str("CERTIFICATES_TSA_URL", default="")
+CERTIFICATES_KEY_DIR = env.str("CERTIFICATES_KEY_DIR", default="")
 # The periodic tasks each app declares it needs (its conf.BEAT_SCHEDULE), all of them.
 CELERY_BEAT_SCHEDULE: dict = {**COURSES_BEAT_SCHEDULE, **ASSESSMENTS_BEAT_SCHEDULE, **CERTIFICATES_BEAT_SCHEDULE}
 
