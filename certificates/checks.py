@@ -29,4 +29,23 @@ def retries_fit_the_visibility_timeout(app_configs: Iterable | None = None, **kw
     return []
 
 
+def the_configured_seal_can_seal(app_configs: Iterable | None = None, **kwargs) -> list[checks.CheckMessage]:
+    """A configured CERTIFICATES_SIGNING_P12 that cannot seal stops issuing (nothing is issued
+    unsealed): say so at start-up rather than at the first completion."""
+    from .sealing import sealing_config_problem
+
+    problem = sealing_config_problem()
+    if problem is None:
+        return []
+    return [
+        checks.Error(
+            problem,
+            hint="Fix CERTIFICATES_SIGNING_P12 / CERTIFICATES_SIGNING_PASSPHRASE, or unset CERTIFICATES_SIGNING_P12 "
+            "to seal with the local demo seal (not for production). Certificates are not issued until then.",
+            id="certificates.E002",
+        )
+    ]
+
+
 checks.register(retries_fit_the_visibility_timeout)
+checks.register(the_configured_seal_can_seal)

@@ -36,3 +36,11 @@ class PdfPending(CertificatesError):
     code = "pdf_pending"
     http_status = 409
     message = _("The PDF is being prepared; try again in a few seconds.")
+
+
+class SealUnavailable(CertificatesError):
+    """A seal key is configured but cannot seal: nothing is issued unsealed (system check certificates.E002)."""
+
+    code = "seal_unavailable"
+    http_status = 503
+    message = _("The electronic seal is not available, so no certificate can be issued now; the operators are told.")

@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
-from courses.signals import course_completed, curriculum_course_loaded
+from courses.signals import course_completed, curriculum_course_loaded, demo_seeded
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +30,16 @@ def settings_from_curriculum(sender, *, course, data, path, report, **kwargs) ->
     from .services import certificate_settings_load
 
     certificate_settings_load(course=course, data=data, path=path, report=report)
+
+
+@receiver(demo_seeded, dispatch_uid="certificates.demo_seal")
+def demo_seal_on_seed(sender, **kwargs) -> str | None:
+    """``seeddemo`` (``make run``): create the local demo seal once when no seal key is configured,
+    so the first certificate is sealed without waiting for it."""
+    from .conf import certificates_setting, key_directory
+    from .sealing import demo_seal_ensure
+
+    if certificates_setting("SIGNING_P12"):
+        return None
+    path = demo_seal_ensure(directory=key_directory())
+    return f"  demo seal    {path} (a local self-signed seal, not for production)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -22,7 +23,7 @@ from courses.models import Enrollment
 
 from .codes import code_display, code_generate
 from .conf import certificates_setting
-from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, StillValid
+from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, SealUnavailable, StillValid
 from .models import (
     ArchiveStatus,
     Certificate,
@@ -31,8 +32,17 @@ from .models import (
     CertificateStatus,
     IssueJob,
     NumberCounter,
+    default_issue_place,
+    default_issuer_name,
+    default_signatory_name,
+    default_signatory_nip,
+    default_signatory_position,
+    default_signatory_rank,
+    default_title,
 )
-from .pdf import CertificateContent, render_certificate_pdf
+from .pdf import CertificateContent
+from .sealed_pdf import render_sealed_certificate
+from .sealing import Sealer, configured_sealer
 from .selectors import certificate_filename, certificate_number_prefix
 
 logger = logging.getLogger(__name__)
@@ -133,21 +143,52 @@ def _next_number(*, prefix: str, year: int) -> str:
     return f"{prefix}/{year}/{row[0]:05d}"
 
 
-@transaction.atomic
-def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | None:
-    """Phase 1, one short transaction: the enrolment's certificate row with its number, code and
-    the text it will carry. Returns the valid certificate if there is one already."""
-    # The enrolment's row lock serialises issuers of the same enrolment; plain queries rather than
-    # annotated subqueries, as compiling those cost more than the database's work.
-    enrollment = enrollment_lock(enrollment_id, select_related=("participant", "cohort__course__certificate_settings"))
-    if enrollment.completed_at is None:
-        raise NotCompleted()
-    existing = list(Certificate.objects.filter(enrollment_id=enrollment_id).values_list("pk", "status"))
-    valid = next((pk for pk, status in existing if status == CertificateStatus.VALID), None)
-    if valid is not None:
-        return Certificate.objects.get(pk=valid)
-    if existing and not reissue:
-        return None  # revoked on purpose: only an operator issues again
+def _certificate_snapshot(enrollment: Enrollment) -> dict[str, Any]:
+    """Everything the certificate will say, copied from the enrolment, its participant, cohort, the
+    course's certificate settings (CERTIFICATES_* defaults for a course without any) and the cohort's
+    own signing official if it has one. No query when those were selected with the enrolment."""
+    cohort, participant = enrollment.cohort, enrollment.participant
+    course = cohort.course
+    terms = _related(course, "certificate_settings")
+    override = _related(cohort, "certificate_signatory")
+    signatory = override or terms
+    return {
+        "holder_name": participant.full_name,
+        "holder_nip": participant.nip,
+        "holder_position": participant.position,
+        "holder_unit": participant.unit,
+        "course_title": course.title,
+        "cohort_name": cohort.name,
+        "period_starts_on": cohort.starts_on,
+        "period_ends_on": cohort.ends_on,
+        "jp": terms.jp if terms else None,
+        "title": terms.title if terms else default_title(),
+        "issuer_name": terms.issuer_name if terms else default_issuer_name(),
+        "issue_place": terms.issue_place if terms else default_issue_place(),
+        "signatory_name": signatory.signatory_name if signatory else default_signatory_name(),
+        "signatory_position": signatory.signatory_position if signatory else default_signatory_position(),
+        "signatory_nip": signatory.signatory_nip if signatory else default_signatory_nip(),
+        "signatory_rank": signatory.signatory_rank if signatory else default_signatory_rank(),
+    }
+
+
+def _related(instance, name: str):
+    """The object a reverse one-to-one names, or None when there is none."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+_SNAPSHOT_RELATED = (
+    "participant",
+    "cohort__course__certificate_settings",
+    "cohort__certificate_signatory",
+)
+
+
+def _certificate_create(*, enrollment: Enrollment, replaces: Certificate | None = None) -> Certificate:
+    """A new certificate row for the locked ``enrollment``: next number, fresh code, the snapshot."""
     issued_at = timezone.now()
     course = enrollment.cohort.course
     # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
@@ -155,41 +196,113 @@ def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | 
         enrollment=enrollment,
         number=_next_number(prefix=certificate_number_prefix(course=course), year=timezone.localdate(issued_at).year),
         code=code_generate(),
-        holder_name=enrollment.participant.full_name,
-        holder_nip=enrollment.participant.nip,
-        course_title=course.title,
-        cohort_name=enrollment.cohort.name,
         issued_at=issued_at,
+        replaces=replaces,
+        **_certificate_snapshot(enrollment),
     )
 
 
-def certificate_content(certificate: Certificate) -> CertificateContent:
-    """What the PDF shows, taken only from the certificate row (never from the live profile)."""
+@transaction.atomic
+def _certificate_reserve(*, enrollment_id: int, reissue: bool) -> Certificate | None:
+    """Phase 1, one short transaction: the enrolment's certificate row with its number, code and
+    the text it will carry. Returns the valid certificate if there is one already."""
+    # The enrolment's row lock serialises issuers of the same enrolment; plain queries rather than
+    # annotated subqueries, as compiling those cost more than the database's work.
+    enrollment = enrollment_lock(enrollment_id, select_related=_SNAPSHOT_RELATED)
+    if enrollment.completed_at is None:
+        raise NotCompleted()
+    existing = list(
+        Certificate.objects.filter(enrollment_id=enrollment_id)
+        .values_list("pk", "status")
+        .order_by("-issued_at", "-pk")
+    )
+    valid = next((pk for pk, status in existing if status == CertificateStatus.VALID), None)
+    if valid is not None:
+        return Certificate.objects.get(pk=valid)
+    if existing and not reissue:
+        return None  # revoked on purpose: only an operator issues again
+    replaces = None
+    if existing:  # an operator's re-issue after a revocation: the new one replaces the latest
+        replaces = Certificate.objects.filter(pk=existing[0][0], replaced_by__isnull=True).first()
+    return _certificate_create(enrollment=enrollment, replaces=replaces)
+
+
+DEFAULT_TITLE_EN = "Certificate of Training"
+
+
+def certificate_content(certificate: Certificate, *, issuer_logo: bytes | None = None) -> CertificateContent:
+    """What the PDF shows, taken only from the certificate row (never from the live profile or
+    settings), plus the issuing body's logo (``issuer_logo``; None: the text mark)."""
     return CertificateContent(
         holder_name=certificate.holder_name,
         holder_nip=certificate.holder_nip,
+        holder_position=certificate.holder_position,
+        holder_unit=certificate.holder_unit,
         course_title=certificate.course_title,
         cohort_name=certificate.cohort_name,
+        starts_on=certificate.period_starts_on,
+        ends_on=certificate.period_ends_on,
+        jp=certificate.jp,
         issued_on=timezone.localdate(certificate.issued_at),
         number=certificate.number,
         code=code_display(certificate.code),
         verify_url=verify_url(certificate.code),
-        issuer=certificates_setting("ISSUER"),
+        # Certificates recorded before the official fields existed carry none of them.
+        title=certificate.title or default_title(),
+        issuer=certificate.issuer_name or default_issuer_name(),
+        issuer_logo=issuer_logo,
+        place=certificate.issue_place,
+        signatory_name=certificate.signatory_name,
+        signatory_position=certificate.signatory_position,
+        signatory_nip=certificate.signatory_nip,
+        signatory_rank=certificate.signatory_rank,
+        sealed=True,
     )
 
 
-def _certificate_render(certificate: Certificate) -> Certificate:
-    """Phase 2, outside any lock: render the PDF, store it, record its SHA-256 (first writer wins).
+def _issuer_logo(certificate: Certificate) -> bytes | None:
+    """The course's logo file as it is now (read when rendering), or None for the text mark."""
+    terms = CertificateSettings.objects.filter(course__cohorts__enrollments=certificate.enrollment_id).first()
+    if terms is None or not terms.issuer_logo:
+        return None
+    try:
+        with terms.issuer_logo.open("rb") as logo:
+            return logo.read()
+    except OSError:
+        logger.warning("the logo of %s cannot be read; the certificate shows the text mark", terms)
+        return None
 
-    Rendering is deterministic, so a retry or a concurrent render produces the same bytes."""
-    pdf_bytes = render_certificate_pdf(certificate_content(certificate))
+
+def issuing_sealer() -> Sealer:
+    """The seal certificates are issued with: the configured PKCS#12, or the demo seal (created on
+    first use when none is configured). Raises SealUnavailable when a configured one cannot seal
+    (unreadable, wrong passphrase, expired): nothing is ever issued unsealed."""
+    try:
+        sealer = configured_sealer()
+    except (OSError, ValueError) as exc:
+        logger.error("the electronic seal cannot be loaded: %s", exc)
+        raise SealUnavailable() from exc
+    if sealer.describe().valid_until <= timezone.now():
+        logger.error("the electronic seal's certificate has expired")
+        raise SealUnavailable()
+    return sealer
+
+
+def _certificate_render(certificate: Certificate, *, sealer: Sealer) -> Certificate:
+    """Phase 2, outside any lock: render the PDF, seal it, store it, record the SHA-256 of the sealed
+    bytes and who sealed them (first writer wins: a seal carries its time, so a concurrent render
+    gives other bytes, and the first stored is the certificate's file)."""
+    pdf_bytes = render_sealed_certificate(
+        certificate_content(certificate, issuer_logo=_issuer_logo(certificate)), sealer=sealer
+    )
     year = timezone.localdate(certificate.issued_at).year
     stored = certificate.pdf.storage.save(
         certificate.pdf.field.generate_filename(certificate, f"{year}/{certificate.code}.pdf"), ContentFile(pdf_bytes)
     )
     sha256 = hashlib.sha256(pdf_bytes).hexdigest()
-    if Certificate.objects.filter(pk=certificate.pk, sha256="").update(pdf=stored, sha256=sha256):
-        certificate.pdf.name, certificate.sha256 = stored, sha256
+    signer = sealer.describe().subject[: Certificate._meta.get_field("seal_signer").max_length]
+    if Certificate.objects.filter(pk=certificate.pk, sha256="").update(pdf=stored, sha256=sha256, seal_signer=signer):
+        certificate.pdf.name, certificate.sha256, certificate.seal_signer = stored, sha256, signer
     else:  # someone stored it first: keep theirs
         certificate.pdf.storage.delete(stored)
         certificate.refresh_from_db()
@@ -200,17 +313,20 @@ def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certifica
     """Issue the certificate of a completed enrolment and return it.
 
     Side effects: in one short transaction, takes the next gap-free number for the course prefix
-    and year and records the certificate with what it says (name, NIP, course, cohort), so later
-    profile or template changes never alter it; then renders the PDF once and stores it with its
-    SHA-256. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
+    and year and records the certificate with everything it says (holder's name, NIP, position and
+    unit; course, cohort and its period; JP, title, issuer, place, signing official, the cohort's
+    own if it has one), so later profile or settings changes never alter it; then renders the PDF
+    once, seals it with the issuing body's electronic seal and stores it with the SHA-256 of the
+    sealed bytes. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
     earlier attempt stopped before that); the enrolment row lock and the one-valid-per-enrolment
     constraint make retried, duplicated or concurrent calls produce exactly one. After a revocation
     it issues nothing unless ``reissue`` (an operator's decision) is set, then a new number and code.
-    Raises NotCompleted.
+    Raises NotCompleted; SealUnavailable (before taking a number) when the configured seal cannot seal.
     """
+    sealer = issuing_sealer()
     certificate = _certificate_reserve(enrollment_id=enrollment_id, reissue=reissue)
     if certificate is not None and not certificate.sha256:
-        certificate = _certificate_render(certificate)
+        certificate = _certificate_render(certificate, sealer=sealer)
     return certificate
 
 

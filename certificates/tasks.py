@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 
 from . import services
-from .errors import NotCompleted
+from .errors import NotCompleted, SealUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ def certificate_issue_task(self, enrollment_id: int) -> str | None:
     except NotCompleted:
         logger.warning("enrolment %s is not completed; no certificate issued", enrollment_id)
         certificate = None
-    except DatabaseError as exc:
+    except (DatabaseError, SealUnavailable) as exc:
+        # A seal that cannot seal (certificates.E002) issues nothing: the sweep tries again later.
         services.issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
         raise
     services.issue_delivery_finish(enrollment_id=enrollment_id)

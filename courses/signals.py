@@ -18,3 +18,13 @@ curriculum_module_loaded = Signal()
 # kwargs: enrollment_id (int). Sent robustly: a receiver that raises is logged and the others
 # still run, so a receiver must not rely on its exception reaching anyone.
 course_completed = Signal()
+
+# Sent by ``manage.py seeddemo`` (``make run``) once the demo accounts exist. No kwargs. A receiver
+# prepares what the local demo needs of its app (certificates: the demo seal) and may return a line
+# for the command to print.
+demo_seeded = Signal()
+
+# Sent after the transaction that corrected a participant's name, position or unit commits.
+# kwargs: enrollment_id (int), by_id (int | None: the operator), changes (dict: field -> new value).
+# certificates re-issues that enrolment's valid certificate with the corrected details.
+participant_corrected = Signal()

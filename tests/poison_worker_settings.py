@@ -23,11 +23,11 @@ def render_kills_the_process_for_poison(**kwargs) -> None:
     as a crash in a native library would (no exception, no clean-up, no acknowledgement)."""
     from certificates import services
 
-    render = services.render_certificate_pdf
+    render = services.render_sealed_certificate
 
-    def render_or_die(content):
+    def render_or_die(content, **kwargs):
         if content.holder_name.startswith(POISON_MARKER):
             os.kill(os.getpid(), signal.SIGKILL)
-        return render(content)
+        return render(content, **kwargs)
 
-    services.render_certificate_pdf = render_or_die
+    services.render_sealed_certificate = render_or_die

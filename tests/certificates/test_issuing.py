@@ -99,18 +99,18 @@ def test_a_render_failure_keeps_the_number_and_a_retry_finishes_the_pdf(course, 
     settings.CERTIFICATES_SWEEP_GRACE_SECONDS = 0
     enrollment = EnrollmentFactory(cohort=CohortFactory(course=course))
     Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=datetime.datetime.now(datetime.UTC))
-    original = services.render_certificate_pdf
+    original = services.render_sealed_certificate
 
-    def broken(content):
+    def broken(content, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "render_certificate_pdf", broken)
+    monkeypatch.setattr(services, "render_sealed_certificate", broken)
     with pytest.raises(OSError):
         services.certificate_issue(enrollment_id=enrollment.pk)
     pending = Certificate.objects.get()
     assert pending.sha256 == "" and not pending.pdf
     assert services.certificates_sweep() == [enrollment.pk]  # the sweep sees the unfinished certificate
-    monkeypatch.setattr(services, "render_certificate_pdf", original)
+    monkeypatch.setattr(services, "render_sealed_certificate", original)
     finished = services.certificate_issue(enrollment_id=enrollment.pk)
     assert finished.pk == pending.pk and finished.number == pending.number
     assert finished.sha256 == hashlib.sha256(finished.pdf.read()).hexdigest()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from courses.conf import courses_setting
 from courses.models import Cohort, Course, Enrollment, ParticipantProfile
+from courses.signals import demo_seeded
 
 DEMO_NIP = "198503302010011002"
 
@@ -59,6 +60,10 @@ class Command(BaseCommand):
                 defaults={"starts_on": today, "ends_on": today + datetime.timedelta(days=60)},
             )
             Enrollment.objects.get_or_create(cohort=cohort, participant=participant.participant_profile)
+        # Other apps prepare what the demo needs of them (certificates: the demo seal).
+        for _receiver, message in demo_seeded.send_robust(sender=self.__class__):
+            if message:
+                self.stdout.write(str(message))
         self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are new on every run):"))
         self.stdout.write(f"  operator     username: operator            password: {operator_password}")
         self.stdout.write(f"  participant  NIP:      {DEMO_NIP}  password: {participant_password}")
