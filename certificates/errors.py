@@ -44,3 +44,8 @@ class SealUnavailable(CertificatesError):
     code = "seal_unavailable"
     http_status = 503
     message = _("The electronic seal is not available, so no certificate can be issued now; the operators are told.")
+
+
+class DocumentMissing(CertificatesError):
+    code = "file_required"
+    message = _("Attach the certificate's PDF (the form field “file”).")

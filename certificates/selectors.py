@@ -123,6 +123,38 @@ def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any
     return body, HTTPStatus.OK
 
 
+def document_verification_payload(data: bytes) -> dict[str, Any]:
+    """What a PDF someone received says of itself: the contract's ``verify/document`` body.
+
+    ``genuine`` when its bytes are exactly those issued under the code it carries (SHA-256) and its
+    seal validates against our seal certificates; ``modified`` when it carries a code of ours but its
+    bytes differ or the seal no longer covers it; ``unknown`` otherwise. Raises DocumentRejected
+    (not a PDF, over 5 MB, encrypted, too complex: a bomb) and SealUnavailable. One query at most."""
+    from .errors import SealUnavailable
+    from .sealing import document_inspect, document_verdict, seal_trust_roots
+
+    try:
+        roots = seal_trust_roots()
+    except (OSError, ValueError) as exc:  # a configured seal that cannot be read (certificates.E002)
+        raise SealUnavailable() from exc
+    inspection = document_inspect(data, trust_roots=roots)
+    certificate = None
+    if inspection.code is not None:
+        certificate = (
+            Certificate.objects.filter(code=inspection.code).only("code", "number", "status", "sha256").first()
+        )
+    verdict = document_verdict(inspection, certificate.sha256 if certificate else None)
+    if verdict != "genuine":
+        return {"genuine": False, "reason": verdict}
+    return {
+        "genuine": True,
+        "code": code_display(certificate.code),
+        "number": certificate.number,
+        "status": certificate.status,
+        "seal": {"valid": True, "signer": inspection.seal.signer, "signed_at": inspection.seal.signed_at},
+    }
+
+
 def archive_payload(archive: CertificateArchive) -> dict[str, Any]:
     """A cohort archive's state as the API returns it and the page shows it (``ArchiveSerializer`` documents it)."""
     return {

@@ -7,6 +7,7 @@ from . import views
 app_name = "certificates"
 urlpatterns = [
     path("verify/", views.verify_form, name="verify-form"),
+    path("verify/document/", views.verify_document, name="verify-document"),  # before verify/<code>/
     path("verify/<str:code>/", views.verify, name="verify"),
     path("certificates/<str:code>/", views.mine, name="mine"),
     path("operator/cohorts/<int:pk>/certificates/", views.cohort_certificates, name="cohort"),

@@ -18,11 +18,13 @@ from .selectors import (
     certificate_by_code,
     certificate_verification,
     certificate_visible_to,
+    document_verification_payload,
     nip_masked,
     verification_payload,
 )
 from .services import archive_request, certificate_reissue, certificate_revoke, verify_url
 from .throttles import VerifyThrottle
+from .uploads import uploaded_document
 
 
 class _PageThrottleView:
@@ -45,6 +47,18 @@ def verify_form(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "certificates/verify_form.html", {"error": error, "typed": typed[:40]}, status=400)
     return redirect("certificates:verify", code=code_display(code))
+
+
+@require_POST
+def verify_document(request: HttpRequest) -> HttpResponse:
+    """The upload box of /verify/: is this PDF exactly a certificate we issued?"""
+    if _throttled(request):
+        return render(request, "certificates/verify_throttled.html", status=429)
+    try:
+        result = document_verification_payload(uploaded_document(request))
+    except CertificatesError as exc:
+        return render(request, "certificates/verify_form.html", {"document_error": exc.message}, status=exc.http_status)
+    return render(request, "certificates/verify_document.html", {"result": result})
 
 
 def verify(request: HttpRequest, code: str) -> HttpResponse:

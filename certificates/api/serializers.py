@@ -75,3 +75,24 @@ class ArchiveSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     download_url = serializers.CharField(allow_null=True)
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("The certificate's PDF as received, at most 5 MB."))
+
+
+class SealSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    signer = serializers.CharField(allow_null=True, help_text=_("The seal certificate's common name."))
+    signed_at = serializers.DateTimeField(allow_null=True)
+
+
+class DocumentVerificationSerializer(serializers.Serializer):
+    """Documents ``selectors.document_verification_payload`` (a test keeps the fields equal)."""
+
+    genuine = serializers.BooleanField()
+    reason = serializers.ChoiceField(choices=["modified", "unknown"], required=False)
+    code = serializers.CharField(required=False)
+    number = serializers.CharField(required=False)
+    status = serializers.ChoiceField(choices=["valid", "revoked"], required=False)
+    seal = SealSerializer(required=False)

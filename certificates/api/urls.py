@@ -9,6 +9,8 @@ urlpatterns = [
     path("certificates/<str:code>/pdf/", views.CertificatePdfView.as_view(), name="api-certificate-pdf"),
     path("certificates/<str:code>/revoke/", views.RevokeView.as_view(), name="api-certificate-revoke"),
     path("certificates/<str:code>/reissue/", views.ReissueView.as_view(), name="api-certificate-reissue"),
+    # Before verify/<code>/, which would take "document" for a code.
+    path("verify/document/", views.VerifyDocumentView.as_view(), name="api-verify-document"),
     path("verify/<str:code>/", views.VerifyView.as_view(), name="api-verify"),
     path("cohorts/<int:pk>/certificates/archive/", views.CohortArchiveView.as_view(), name="api-cohort-archive"),
     path("certificate-archives/<int:pk>/", views.ArchiveStatusView.as_view(), name="api-archive-status"),

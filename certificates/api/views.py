@@ -4,6 +4,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -18,12 +19,14 @@ from certificates.selectors import (
     certificate_filename,
     certificate_verification,
     certificate_visible_to,
+    document_verification_payload,
     holder_certificates,
     revocation_payload,
     verification_payload,
 )
 from certificates.services import archive_request, certificate_reissue, certificate_revoke
 from certificates.throttles import VerifyThrottle
+from certificates.uploads import uploaded_document
 from courses.api.errors import DomainErrorsMixin
 from courses.api.renderers import FileRenderersMixin
 from courses.api.serializers import ErrorSerializer
@@ -33,6 +36,8 @@ from courses.permissions import IsOperator, IsParticipant
 from .renderers import PDFRenderer
 from .serializers import (
     ArchiveSerializer,
+    DocumentUploadSerializer,
+    DocumentVerificationSerializer,
     MyCertificateSerializer,
     RevokeResultSerializer,
     RevokeSerializer,
@@ -51,6 +56,29 @@ class VerifyView(DomainErrorsMixin, APIView):
         # The payload is built as plain data (VerifySerializer documents it): this endpoint is hot.
         body, status_code = verification_payload(certificate_verification(code))
         return Response(body, status=status_code)
+
+
+class VerifyDocumentView(DomainErrorsMixin, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [VerifyThrottle]
+    throttle_scope = "verify"  # the same limit as code verification
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={
+            200: DocumentVerificationSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="No file (`file_required`), over 5 MB (`too_large`), not a PDF (`not_pdf`), "
+                "password-protected (`encrypted`), damaged or too complex to check (`unreadable`).",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        # DocumentRejected, DocumentMissing: 400 with a translated message.
+        return Response(document_verification_payload(uploaded_document(request)))
 
 
 class MyCertificatesView(DomainErrorsMixin, APIView):
