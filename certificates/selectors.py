@@ -25,9 +25,16 @@ def certificate_number_prefix(*, course) -> str:
 
 def certificate_filename(certificate: Certificate, *, in_archive: bool = False) -> str:
     """The PDF's file name: ``sertifikat-GCIO-KALTIM-2026-00001.pdf`` for a download; in a cohort's ZIP,
-    ``GCIO-KALTIM-2026-00001_<NIP>.pdf`` (sorted by number, findable by NIP). Slashes never reach a file name."""
+    ``GCIO-KALTIM-2026-00001_<NIP>.pdf`` (sorted by number, findable by NIP). Slashes never reach a file name.
+    A revoked certificate's download says so: ``sertifikat-…-DICABUT.pdf`` (the file itself stays as issued)."""
     stem = certificate.number.replace("/", "-")
-    return f"{stem}_{certificate.holder_nip}.pdf" if in_archive else f"sertifikat-{stem}.pdf"
+    if in_archive:
+        return f"{stem}_{certificate.holder_nip}.pdf"
+    return (
+        f"sertifikat-{stem}-DICABUT.pdf"
+        if certificate.status == CertificateStatus.REVOKED
+        else f"sertifikat-{stem}.pdf"
+    )
 
 
 def certificate_by_code(text: str) -> Certificate | None:
@@ -40,7 +47,8 @@ def certificate_by_code(text: str) -> Certificate | None:
 
 VERIFICATION_FIELDS = (
     "code", "status", "number", "holder_name", "holder_nip", "course_title", "cohort_name",
-    "issued_at", "revoked_at", "revoked_reason",
+    "issued_at", "revoked_at", "revoked_reason", "jp", "issuer_name", "period_starts_on", "period_ends_on",
+    "signatory_name", "signatory_position", "seal_signer",
 )  # fmt: skip
 
 
@@ -101,10 +109,30 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
     }
 
 
+def seal_signer_name(subject: str) -> str:
+    """The common name in a seal certificate's RFC 4514 subject (the whole subject if it has none)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    if not subject:
+        return ""
+    try:
+        names = x509.Name.from_rfc4514_string(subject).get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return subject
+    return str(names[0].value) if names else subject
+
+
+def certificate_replacement(certificate: Certificate) -> Certificate | None:
+    """The certificate that replaced a revoked one (a re-issue with corrections), or None. One query."""
+    return Certificate.objects.filter(replaces_id=certificate.pk).only("number", "code").first()
+
+
 def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any], int]:
     """What anyone may learn from a code: the contract's verification body and its HTTP status.
 
-    The only builder of that body, for the API and the page; ``VerifySerializer`` documents it."""
+    The only builder of that body, for the API and the page; ``VerifySerializer`` documents it.
+    No query for a valid certificate; one for a revoked one (its replacement, if any)."""
     if certificate is None:
         return {"valid": False, "status": "not_found"}, HTTPStatus.NOT_FOUND
     body = {
@@ -117,9 +145,18 @@ def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any
         "course": certificate.course_title,
         "cohort": certificate.cohort_name,
         "issued_at": certificate.issued_at,
+        "jp": certificate.jp,
+        "issuer": certificate.issuer_name or certificates_setting("ISSUER"),
+        "period": {"starts_on": certificate.period_starts_on, "ends_on": certificate.period_ends_on},
+        "signed_by": certificate.signatory_name,
+        "sealed_by": seal_signer_name(certificate.seal_signer),
     }
     if certificate.status == CertificateStatus.REVOKED:
         body.update(revoked_at=certificate.revoked_at, reason=certificate.revoked_reason)
+        replacement = certificate_replacement(certificate)
+        body["replaced_by"] = (
+            {"number": replacement.number, "code": code_display(replacement.code)} if replacement else None
+        )
     return body, HTTPStatus.OK
 
 

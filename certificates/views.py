@@ -64,8 +64,10 @@ def verify_document(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     if _throttled(request):
         return render(request, "certificates/verify_throttled.html", status=429)
-    body, status_code = verification_payload(certificate_verification(code))
-    return render(request, "certificates/verify.html", {"result": body, "code": code}, status=status_code)
+    certificate = certificate_verification(code)
+    body, status_code = verification_payload(certificate)
+    context = {"result": body, "code": code, "signatory_position": getattr(certificate, "signatory_position", "")}
+    return render(request, "certificates/verify.html", context, status=status_code)
 
 
 @login_required

@@ -149,4 +149,8 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     holder_nip = factory.SelfAttribute("enrollment.participant.nip")
     course_title = factory.SelfAttribute("enrollment.cohort.course.title")
     cohort_name = factory.SelfAttribute("enrollment.cohort.name")
+    holder_position = factory.SelfAttribute("enrollment.participant.position")
+    holder_unit = factory.SelfAttribute("enrollment.participant.unit")
+    period_starts_on = factory.SelfAttribute("enrollment.cohort.starts_on")
+    period_ends_on = factory.SelfAttribute("enrollment.cohort.ends_on")
     issued_at = factory.LazyFunction(timezone.now)

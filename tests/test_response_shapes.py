@@ -1,11 +1,27 @@
 """Each response shape has one builder; the serializer that documents it lists exactly its keys."""
 
+from dataclasses import replace
+
 import pytest
 from django.utils import timezone
 
-from certificates.api.serializers import ArchiveSerializer, RevokeResultSerializer, VerifySerializer
+from certificates import sealing
+from certificates.api.serializers import (
+    ArchiveSerializer,
+    DocumentVerificationSerializer,
+    MyCertificateSerializer,
+    PeriodSerializer,
+    RevokeResultSerializer,
+    SealSerializer,
+    VerifySerializer,
+)
 from certificates.models import CertificateArchive, CertificateStatus
-from certificates.selectors import archive_payload, revocation_payload, verification_payload
+from certificates.selectors import (
+    archive_payload,
+    document_verification_payload,
+    revocation_payload,
+    verification_payload,
+)
 from courses.api.serializers import CohortProgressModuleSerializer, CohortProgressSerializer
 from courses.models import Enrollment
 from courses.reports import cohort_progress_payload
@@ -41,6 +57,33 @@ def test_the_verification_body_is_what_its_serializer_documents():
     assert set(valid) | set(revoked) | set(missing) == fields(VerifySerializer)
     required = {name for name, field in VerifySerializer().fields.items() if field.required}
     assert required == set(missing) == {"valid", "status"}
+    # API.md "Official certificates": valid and revoked alike.
+    for body in (valid, revoked):
+        assert {"jp", "issuer", "period", "signed_by"} <= set(body)
+        assert set(body["period"]) == fields(PeriodSerializer) == {"starts_on", "ends_on"}
+    assert "replaced_by" in revoked and "replaced_by" not in valid
+
+
+def test_a_my_certificates_item_is_what_its_serializer_documents_and_carries_the_official_fields(rf):
+    certificate = CertificateFactory(jp=5, issuer_name="Diskominfo", signatory_name="Dr. A")
+    item = MyCertificateSerializer(certificate, context={"request": rf.get("/")}).data
+    assert set(item) == fields(MyCertificateSerializer)
+    assert (item["jp"], item["issuer"], item["signed_by"]) == (5, "Diskominfo", "Dr. A")
+    assert set(item["period"]) == {"starts_on", "ends_on"}
+
+
+def test_the_document_verification_body_is_what_its_serializer_documents(monkeypatch):
+    certificate = CertificateFactory(sha256="ab" * 32)
+    seal = sealing.SealStatus(present=True, intact=True, trusted=True, signer="DEMO", signed_at=timezone.now())
+    inspection = sealing.Inspection(sha256="ab" * 32, code=certificate.code, code_source="info", seal=seal, pages=1)
+    monkeypatch.setattr(sealing, "document_inspect", lambda data, trust_roots: inspection)
+    monkeypatch.setattr(sealing, "seal_trust_roots", lambda: [])
+    genuine = document_verification_payload(b"%PDF-")
+    monkeypatch.setattr(sealing, "document_inspect", lambda data, trust_roots: replace(inspection, sha256="cd" * 32))
+    modified = document_verification_payload(b"%PDF-")
+    assert (genuine["genuine"], modified) == (True, {"genuine": False, "reason": "modified"})
+    assert set(genuine) | set(modified) == fields(DocumentVerificationSerializer)
+    assert set(genuine["seal"]) == fields(SealSerializer)
 
 
 def test_the_revocation_result_and_the_archive_are_what_their_serializers_document():

@@ -2,9 +2,11 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from certificates.codes import code_display
+from certificates.conf import certificates_setting
 from certificates.services import verify_url
 
 
@@ -13,7 +15,21 @@ class CourseRefSerializer(serializers.Serializer):
     title = serializers.CharField(source="course_title")
 
 
+class PeriodSerializer(serializers.Serializer):
+    """The cohort's period as the certificate states it."""
+
+    starts_on = serializers.DateField(allow_null=True)
+    ends_on = serializers.DateField(allow_null=True)
+
+
+class ReplacementSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    code = serializers.CharField()
+
+
 class MyCertificateSerializer(serializers.Serializer):
+    """The only builder of a ``me/certificates`` item (and of the re-issue endpoint's body)."""
+
     number = serializers.CharField()
     code = serializers.SerializerMethodField()
     course = serializers.SerializerMethodField()
@@ -21,6 +37,17 @@ class MyCertificateSerializer(serializers.Serializer):
     status = serializers.CharField()
     pdf_url = serializers.SerializerMethodField()
     verify_url = serializers.SerializerMethodField()
+    jp = serializers.IntegerField(allow_null=True, help_text=_("Hours of study (jam pelajaran, 45 minutes each)."))
+    issuer = serializers.SerializerMethodField(help_text=_("The issuing body."))
+    period = serializers.SerializerMethodField()
+    signed_by = serializers.CharField(source="signatory_name", help_text=_("The signing official's name."))
+
+    def get_issuer(self, obj) -> str:
+        return obj.issuer_name or certificates_setting("ISSUER")
+
+    @extend_schema_field(PeriodSerializer)
+    def get_period(self, obj) -> dict:
+        return {"starts_on": obj.period_starts_on, "ends_on": obj.period_ends_on}
 
     def get_code(self, obj) -> str:
         return code_display(obj.code)
@@ -49,8 +76,18 @@ class VerifySerializer(serializers.Serializer):
     course = serializers.CharField(required=False)
     cohort = serializers.CharField(required=False)
     issued_at = serializers.DateTimeField(required=False)
+    jp = serializers.IntegerField(required=False, allow_null=True, help_text=_("Hours of study (JP)."))
+    issuer = serializers.CharField(required=False, help_text=_("The issuing body."))
+    period = PeriodSerializer(required=False)
+    signed_by = serializers.CharField(required=False, help_text=_("The signing official's name."))
+    sealed_by = serializers.CharField(
+        required=False, help_text=_("The electronic seal's certificate (its common name); a demo seal says DEMO.")
+    )
     revoked_at = serializers.DateTimeField(required=False)
     reason = serializers.CharField(required=False)
+    replaced_by = ReplacementSerializer(
+        required=False, allow_null=True, help_text=_("Revoked: the certificate re-issued in its place, if any.")
+    )
 
 
 class RevokeSerializer(serializers.Serializer):

@@ -117,9 +117,12 @@ class CertificatePdfView(DomainErrorsMixin, FileRenderersMixin, APIView):
             raise Http404
         if not certificate.sha256:  # recorded a moment ago; its PDF is being rendered
             raise PdfPending()
-        return FileResponse(
+        response = FileResponse(
             certificate.pdf.open("rb"), content_type="application/pdf", filename=certificate_filename(certificate)
         )
+        # The file stays as issued; a revoked one's download says so (file name and this header).
+        response["Certificate-Status"] = certificate.status
+        return response
 
 
 class RevokeView(DomainErrorsMixin, APIView):
