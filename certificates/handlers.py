@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
-from courses.signals import course_completed, curriculum_course_loaded, demo_seeded
+from courses.signals import course_completed, curriculum_course_loaded, demo_seeded, participant_corrected
 
 logger = logging.getLogger(__name__)
 
@@ -43,3 +43,20 @@ def demo_seal_on_seed(sender, **kwargs) -> str | None:
         return None
     path = demo_seal_ensure(directory=key_directory())
     return f"  demo seal    {path} (a local self-signed seal, not for production)"
+
+
+@receiver(participant_corrected, dispatch_uid="certificates.reissue_on_correction")
+def reissue_on_correction(sender, *, enrollment_id: int, by_id=None, changes=None, **kwargs) -> None:
+    """A participant's name, position or unit was corrected: re-issue the certificate (a task)."""
+    from .tasks import certificate_correct_task
+
+    # JSON-serialisable for the broker: the names of the corrected fields and their new values.
+    payload = {str(k): str(v) for k, v in changes.items()} if isinstance(changes, dict) else list(changes or [])
+
+    def enqueue() -> None:
+        try:
+            certificate_correct_task.delay(enrollment_id, by_id, payload)
+        except Exception:  # noqa: BLE001 - a broker outage must not fail the operator's correction
+            logger.exception("could not enqueue the re-issue of enrolment %s's certificate", enrollment_id)
+
+    transaction.on_commit(enqueue)

@@ -439,17 +439,79 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Cer
     return certificate
 
 
-def certificate_reissue(*, certificate: Certificate) -> Certificate:
-    """Issue a new certificate (new number and code) for the enrolment of a revoked one.
+# How a correction names the corrected details in the old certificate's revocation reason.
+_CORRECTED_FIELDS = {"full_name": "nama", "position": "jabatan", "unit": "unit kerja", "nip": "NIP"}
 
-    Raises StillValid if the enrolment has a valid certificate (revoke it first).
+
+@transaction.atomic
+def _certificate_replace(*, certificate: Certificate, by, reason: str) -> Certificate:
+    """One transaction: revoke the valid ``certificate`` ("diganti oleh <new number>") and record its
+    replacement with a new number, code and a fresh snapshot. Raises AlreadyRevoked, NotCompleted."""
+    enrollment = enrollment_lock(certificate.enrollment_id, select_related=_SNAPSHOT_RELATED)
+    if enrollment.completed_at is None:
+        raise NotCompleted()
+    # Revoked first: one valid certificate per enrolment, and a racing correction finds it revoked.
+    if not Certificate.objects.filter(pk=certificate.pk, status=CertificateStatus.VALID).update(
+        status=CertificateStatus.REVOKED, revoked_at=timezone.now(), revoked_by=by
+    ):
+        raise AlreadyRevoked()
+    replacement = _certificate_create(enrollment=enrollment, replaces=certificate)
+    text = f"diganti oleh {replacement.number}" + (f" ({reason})" if reason else "")
+    Certificate.objects.filter(pk=certificate.pk).update(revoked_reason=text[:2000])
+    return replacement
+
+
+def certificate_reissue(*, certificate: Certificate, by=None, reason: str = "") -> Certificate:
+    """Issue a new certificate (new number and code, a fresh snapshot of the participant, cohort and
+    settings) in place of ``certificate``, and return it; it records the one it ``replaces``.
+
+    A valid ``certificate`` is corrected: given a ``reason`` (e.g. "koreksi nama"), it is revoked
+    with the reason "diganti oleh <new number> (<reason>)" in the same transaction, so verification
+    of its code points to the replacement. A revoked one is re-issued after the revocation (an
+    operator's decision). Then the new PDF is sealed and stored as at issue.
+    Raises StillValid (a valid certificate without a reason, or a revoked one whose enrolment has
+    a valid certificate again), AlreadyRevoked (a racing correction won), NotCompleted, SealUnavailable.
     """
-    if certificate.status != CertificateStatus.REVOKED:
-        raise StillValid()
+    reason = (reason or "").strip()
+    sealer = issuing_sealer()
+    if certificate.status == CertificateStatus.VALID:
+        if not reason:
+            raise StillValid()
+        issued = _certificate_replace(certificate=certificate, by=by, reason=reason)
+        certificate.refresh_from_db()
+        return _certificate_render(issued, sealer=sealer)
+    if Certificate.objects.filter(enrollment_id=certificate.enrollment_id, status=CertificateStatus.VALID).exists():
+        raise StillValid()  # re-issued already
     issued = certificate_issue(enrollment_id=certificate.enrollment_id, reissue=True)
     if issued is None or issued.pk == certificate.pk:  # pragma: no cover - guarded above
         raise StillValid()
     return issued
+
+
+def certificate_correct(*, enrollment_id: int, by_id: int | None = None, changes: Any = None) -> Certificate | None:
+    """After a participant's name, position or unit was corrected: re-issue the enrolment's valid
+    certificate with the corrected details (``certificate_reissue``) and return the new one.
+
+    Idempotent: nothing happens (None) when there is no valid certificate, or it already says what
+    the profile now says (a repeated message, or a correction that changed nothing printed), or a
+    concurrent correction re-issued it first."""
+    from django.contrib.auth import get_user_model
+
+    certificate = Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).first()
+    if certificate is None:
+        return None
+    participant = Enrollment.objects.select_related("participant").get(pk=enrollment_id).participant
+    now = (participant.full_name, participant.nip, participant.position, participant.unit)
+    if (certificate.holder_name, certificate.holder_nip, certificate.holder_position, certificate.holder_unit) == now:
+        return None
+    fields = list(changes) if isinstance(changes, dict | list | tuple) else []
+    named = [_CORRECTED_FIELDS.get(str(name), str(name)) for name in fields]
+    reason = "koreksi data peserta" + (f": {', '.join(named)}" if named else "")
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    try:
+        return certificate_reissue(certificate=certificate, by=by, reason=reason)
+    except AlreadyRevoked:
+        return None  # another delivery corrected it first
 
 
 def archive_request(*, cohort, by) -> CertificateArchive:

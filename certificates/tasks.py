@@ -46,6 +46,16 @@ def certificate_issue_task(self, enrollment_id: int) -> str | None:
     return certificate.number if certificate else None
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **RETRY)
+def certificate_correct_task(enrollment_id: int, by_id: int | None = None, changes: dict | None = None) -> str | None:
+    """Re-issue the enrolment's certificate after its participant's details were corrected (idempotent)."""
+    try:
+        certificate = services.certificate_correct(enrollment_id=enrollment_id, by_id=by_id, changes=changes)
+    except NotCompleted:
+        return None
+    return certificate.number if certificate else None
+
+
 @shared_task(soft_time_limit=120, time_limit=150)
 def certificates_sweep_task() -> int:
     """Periodic: enqueue completed enrolments whose issuing message was lost."""

@@ -126,7 +126,7 @@ def reissue(request: HttpRequest, code: str) -> HttpResponse:
     if certificate is None:
         raise Http404
     try:
-        issued = certificate_reissue(certificate=certificate)
+        issued = certificate_reissue(certificate=certificate, by=request.user, reason=request.POST.get("reason", ""))
     except CertificatesError as exc:
         messages.error(request, str(exc.message))
     else:

@@ -166,7 +166,7 @@ class ReissueView(DomainErrorsMixin, APIView):
         certificate = certificate_by_code(code)
         if certificate is None:
             raise Http404
-        issued = certificate_reissue(certificate=certificate)  # StillValid: 409
+        issued = certificate_reissue(certificate=certificate, by=request.user)  # StillValid: 409
         data = MyCertificateSerializer(issued, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
