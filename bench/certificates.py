@@ -1,30 +1,39 @@
-"""Benchmark: certificate issuing.
+"""Benchmark: certificate issuing, with the electronic seal, in one run.
 
-Run: .venv/bin/python bench/certificates.py
-Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part):
-  1. render only: PDFs per second for 500 certificates (the floor the service is measured against),
-     for plain names (built-in fonts) and for names outside Latin-1 (embedded, subset TrueType);
-  2. the issuing service (database, number counter, PDF, storage, SHA-256) for 500 enrolments,
-     as a share of render-only speed (target >= 80%), and where its time goes, step by step;
-  3. end to end: 1,000 completions (the course_completed signal, whose receiver enqueues the task)
-     issued by a real Celery worker (prefork, concurrency 2) through Redis, timed until every PDF
-     is stored (target >= 50 certificates/s).
+Run: .venv/bin/python bench/certificates.py [count]
+Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part), for ``count``
+certificates (default 300) with every element of the official layout:
+  1. render only: PDFs per second, best of 3 rounds, for plain names (built-in fonts) and for names
+     outside Latin-1 (embedded, subset TrueType);
+  2. render + seal with the demo seal (EC P-256): PDFs per second, as a share of render only
+     (target >= 50 %: sealing costs less than rendering), and the seal alone in ms;
+  3. the issuing service (database, number counter, snapshot, PDF, seal, storage, SHA-256), as a
+     share of render + seal, and where its time goes, step by step;
+  4. end to end: 2 x ``count`` completions (the course_completed signal, whose receiver enqueues the
+     task) issued by a real Celery worker (prefork, concurrency 2) through Redis, timed until every
+     sealed PDF is stored, against render + seal (its floor).
 """
 
 import datetime
 import os
 import subprocess
+import sys
 import tempfile
 import time
 
+from _certificate_content import best_rate, content, plain_name, wide_name
 from _setup import ROOT, django_on_bench_database
 
 MEDIA = tempfile.mkdtemp(prefix="gcio-bench-media-")
+KEYS = tempfile.mkdtemp(prefix="gcio-bench-keys-")
 os.environ["MEDIA_ROOT"] = MEDIA
+# One demo seal for this process and the worker's.
+os.environ["CERTIFICATES_KEY_DIR"] = KEYS
+os.environ["CERTIFICATES_SIGNING_P12"] = ""
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13")
 # The end-to-end part enqueues through the real broker; the other parts never enqueue.
 os.environ["CELERY_BROKER_URL"] = BROKER
-django_on_bench_database("gcio_bench_certificates")
+django_on_bench_database(os.environ.get("BENCH_DATABASE", "gcio_bench_certificates"))
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -33,7 +42,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from certificates.models import Certificate, CertificateSettings  # noqa: E402
-from certificates.pdf import CertificateContent, render_certificate_pdf  # noqa: E402
+from certificates.pdf import render_certificate_pdf  # noqa: E402
+from certificates.sealing import configured_sealer  # noqa: E402
 from certificates.services import certificate_issue  # noqa: E402
 from courses.models import Cohort, Course, Enrollment, ParticipantProfile  # noqa: E402
 from tests.courses.enrollment_files import nip_for  # noqa: E402
@@ -43,7 +53,16 @@ def completed_enrollments(count: int, offset: int, name_for) -> list[int]:
     course, _ = Course.objects.get_or_create(
         slug="gcio", defaults={"title": "Pelatihan Government Chief Information Officer (GCIO)"}
     )
-    CertificateSettings.objects.get_or_create(course=course, defaults={"number_prefix": "GCIO-KALTIM"})
+    CertificateSettings.objects.get_or_create(
+        course=course,
+        defaults={
+            "number_prefix": "GCIO-KALTIM",
+            "jp": 5,
+            "signatory_name": "Dr. Andi Pratama, S.Kom., M.T.",
+            "signatory_nip": "19700101 199503 1 001",
+            "signatory_rank": "Pembina Utama Muda (IV/c)",
+        },
+    )
     cohort = Cohort.objects.create(
         course=course, name=f"Angkatan {offset}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
     )
@@ -53,7 +72,13 @@ def completed_enrollments(count: int, offset: int, name_for) -> list[int]:
     )
     profiles = ParticipantProfile.objects.bulk_create(
         [
-            ParticipantProfile(user=u, nip=u.username, full_name=name_for(n), unit="Diskominfo")
+            ParticipantProfile(
+                user=u,
+                nip=u.username,
+                full_name=name_for(n),
+                position="Kepala Seksi Tata Kelola E-Government",
+                unit="Dinas Komunikasi dan Informatika Kabupaten Kutai Kartanegara",
+            )
             for n, u in enumerate(users)
         ]
     )
@@ -64,33 +89,6 @@ def completed_enrollments(count: int, offset: int, name_for) -> list[int]:
     return [e.pk for e in enrollments]
 
 
-def plain_name(n: int) -> str:
-    return f"Siti Rahmawati {n}, S.Kom., M.Si."
-
-
-def wide_name(n: int) -> str:
-    return f"Nguyễn Văn Łukasz {n}"
-
-
-def render_only(count: int, name_for) -> float:
-    started = time.perf_counter()
-    for n in range(count):
-        render_certificate_pdf(
-            CertificateContent(
-                holder_name=name_for(n),
-                holder_nip=nip_for(n),
-                course_title="Pelatihan Government Chief Information Officer (GCIO)",
-                cohort_name="Angkatan I 2026",
-                issued_on=datetime.date(2026, 11, 22),
-                number=f"GCIO-KALTIM/2026/{n:05d}",
-                code="7KQ2-9XW4-M3HD",
-                verify_url="http://127.0.0.1:8000/verify/7KQ2-9XW4-M3HD/",
-                issuer="Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
-            )
-        )
-    return count / (time.perf_counter() - started)
-
-
 def through_service(ids: list[int]) -> float:
     started = time.perf_counter()
     for enrollment_id in ids:
@@ -99,32 +97,36 @@ def through_service(ids: list[int]) -> float:
 
 
 def service_phases(ids: list[int]) -> dict[str, float]:
-    """Where the issuing service's time goes, in ms per certificate (the same steps certificate_issue takes)."""
+    """Where the issuing service's time goes, in ms per certificate (the steps certificate_issue takes)."""
     import hashlib
 
     from django.core.files.base import ContentFile
 
     from certificates import services
 
-    spent = dict.fromkeys(("reserve (lock, number, row, commit)", "text", "render", "store", "record hash"), 0.0)
-    names = list(spent)
+    steps = ("seal ready", "reserve (lock, number, snapshot, commit)", "text", "render", "seal", "store", "record")
+    spent = dict.fromkeys(steps, 0.0)
     for enrollment_id in ids:
-        t0 = time.perf_counter()
+        marks = [time.perf_counter()]
+        sealer = services.issuing_sealer()
+        marks.append(time.perf_counter())
         certificate = services._certificate_reserve(enrollment_id=enrollment_id, reissue=False)
-        t1 = time.perf_counter()
-        content = services.certificate_content(certificate)
-        t2 = time.perf_counter()
-        pdf = render_certificate_pdf(content)
-        t3 = time.perf_counter()
-        stored = certificate.pdf.storage.save(f"certificates/bench/{certificate.code}.pdf", ContentFile(pdf))
-        t4 = time.perf_counter()
+        marks.append(time.perf_counter())
+        text = services.certificate_content(certificate, issuer_logo=services._issuer_logo(certificate))
+        marks.append(time.perf_counter())
+        pdf = render_certificate_pdf(text)
+        marks.append(time.perf_counter())
+        sealed = sealer.seal(pdf, location=text.place)
+        marks.append(time.perf_counter())
+        stored = certificate.pdf.storage.save(f"certificates/bench/{certificate.code}.pdf", ContentFile(sealed))
+        marks.append(time.perf_counter())
         Certificate.objects.filter(pk=certificate.pk, sha256="").update(
-            pdf=stored, sha256=hashlib.sha256(pdf).hexdigest()
+            pdf=stored, sha256=hashlib.sha256(sealed).hexdigest(), seal_signer=sealer.describe().subject
         )
-        t5 = time.perf_counter()
-        for name, start, end in zip(names, (t0, t1, t2, t3, t4), (t1, t2, t3, t4, t5), strict=True):
-            spent[name] += end - start
-    return {name: 1000 * total / len(ids) for name, total in spent.items()}
+        marks.append(time.perf_counter())
+        for step, start, end in zip(steps, marks[:-1], marks[1:], strict=True):
+            spent[step] += end - start
+    return {step: 1000 * total / len(ids) for step, total in spent.items()}
 
 
 def end_to_end(ids: list[int]) -> float:
@@ -137,6 +139,7 @@ def end_to_end(ids: list[int]) -> float:
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "CELERY_BROKER_URL": BROKER,
         "MEDIA_ROOT": MEDIA,
+        "CERTIFICATES_KEY_DIR": KEYS,
     }
     worker = subprocess.Popen(
         [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
@@ -151,7 +154,7 @@ def end_to_end(ids: list[int]) -> float:
         # What a completion does after its commit: the signal, whose receiver enqueues the task.
         for enrollment_id in ids:
             course_completed.send(sender=Enrollment, enrollment_id=enrollment_id)
-        # Done when every PDF is rendered and stored (its SHA-256 recorded), not when the rows exist.
+        # Done when every sealed PDF is stored (its SHA-256 recorded), not when the rows exist.
         while Certificate.objects.filter(enrollment_id__in=ids).exclude(sha256="").count() < len(ids):
             if time.perf_counter() - started > 300:
                 raise TimeoutError("worker did not finish in 300 s")
@@ -163,27 +166,42 @@ def end_to_end(ids: list[int]) -> float:
 
 
 if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}; storage {settings.MEDIA_ROOT}")
-    render_only(20, plain_name)  # warm up fonts and imports
-    render_only(20, wide_name)
-    floor_plain = render_only(500, plain_name)
-    floor_wide = render_only(500, wide_name)
-    print(f"render only, plain names (built-in fonts):        {floor_plain:7.1f} PDFs/s")
-    print(f"render only, names outside Latin-1 (embedded TTF): {floor_wide:7.1f} PDFs/s")
+    sealer = configured_sealer()  # creates the demo seal once, in KEYS
+    print(f"seal: {sealer.describe().name} ({'demo' if sealer.describe().demo else 'configured'})")
+    pdfs = [render_certificate_pdf(content(n)) for n in range(count)]
 
-    service_plain = through_service(completed_enrollments(500, 0, plain_name))
+    print(f"PDFs, {count} certificates, best of 3 rounds, full official layout")
+    render_plain = best_rate(count, lambda n: render_certificate_pdf(content(n)))
+    render_wide = best_rate(count, lambda n: render_certificate_pdf(content(n, wide_name)))
+    render_seal = best_rate(count, lambda n: sealer.seal(render_certificate_pdf(content(n)), location="Samarinda"))
+    seal_alone = best_rate(count, lambda n: sealer.seal(pdfs[n], location="Samarinda"))
     print(
-        f"issuing service, 500 plain names:  {service_plain:7.1f} certificates/s = {100 * service_plain / floor_plain:5.1f}% of render only"
+        f"  render only, plain names (built-in fonts):         {render_plain:7.1f} PDFs/s ({1000 / render_plain:5.2f} ms)"
     )
-    service_wide = through_service(completed_enrollments(500, 500, wide_name))
     print(
-        f"issuing service, 500 wide names:   {service_wide:7.1f} certificates/s = {100 * service_wide / floor_wide:5.1f}% of render only"
+        f"  render only, names outside Latin-1 (embedded TTF): {render_wide:7.1f} PDFs/s ({1000 / render_wide:5.2f} ms)"
     )
+    print(
+        f"  render + seal, plain names (demo seal, EC P-256):  {render_seal:7.1f} PDFs/s "
+        f"= {100 * render_seal / render_plain:5.1f}% of render only (target >= 50%)"
+    )
+    print(f"  seal alone:                                        {1000 / seal_alone:7.2f} ms per certificate")
 
-    phases = service_phases(completed_enrollments(300, 2000, plain_name))
-    print("issuing service, per certificate: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in phases.items()))
+    service = through_service(completed_enrollments(count, 0, plain_name))
+    print(
+        f"issuing service, {count} plain names: {service:7.1f} certificates/s "
+        f"= {100 * service / render_seal:5.1f}% of render + seal"
+    )
+    phases = service_phases(completed_enrollments(count, 5000, plain_name))
+    print("issuing service, per certificate: " + ", ".join(f"{step} {ms:.2f} ms" for step, ms in phases.items()))
 
-    e2e = end_to_end(completed_enrollments(1000, 1000, plain_name))
-    print(f"end to end, 1,000 completions, worker prefork concurrency 2 on Redis: {e2e:7.1f} certificates/s")
+    total = 2 * count
+    e2e = end_to_end(completed_enrollments(total, 10000, plain_name))
+    print(
+        f"end to end, {total} completions, worker prefork concurrency 2 on Redis: {e2e:7.1f} certificates/s "
+        f"= {100 * e2e / render_seal:5.1f}% of render + seal (its floor, one process)"
+    )
     numbers = sorted(int(n.rsplit("/", 1)[1]) for n in Certificate.objects.values_list("number", flat=True))
     print(f"numbers issued: {len(numbers)}, gap-free: {numbers == list(range(1, len(numbers) + 1))}")
