@@ -8,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
-from .models import Certificate, CertificateArchive, CertificateSettings, CohortSignatory, IssueJob, NumberCounter
+from .models import (
+    Certificate,
+    CertificateArchive,
+    CertificateSettings,
+    CohortSignatory,
+    Credential,
+    IssueJob,
+    NumberCounter,
+    StatusList,
+)
 from .services import certificate_revoke, issue_jobs_retry
 
 
@@ -158,3 +167,37 @@ class NumberCounterAdmin(admin.ModelAdmin):
 class CertificateArchiveAdmin(admin.ModelAdmin):
     list_display = ("cohort", "status", "done", "total", "created_at", "finished_at")
     readonly_fields = ("cohort", "requested_by", "status", "done", "total", "file", "error", "finished_at")
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Signed credentials, for looking up a status list index; nothing here can be changed."""
+
+    list_display = ("certificate", "status_index", "key_id", "created_at")
+    search_fields = ("certificate__number",)
+    readonly_fields = [f.name for f in Credential._meta.fields]
+    list_select_related = ("certificate",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an index is never given again, and the credential is the certificate's
+
+
+@admin.register(StatusList)
+class StatusListAdmin(admin.ModelAdmin):
+    list_display = ("name", "revoked", "updated_at", "key_id")
+    readonly_fields = [f.name for f in StatusList._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -49,3 +49,45 @@ def the_configured_seal_can_seal(app_configs: Iterable | None = None, **kwargs) 
 
 checks.register(retries_fit_the_visibility_timeout)
 checks.register(the_configured_seal_can_seal)
+
+
+def credential_keys_load(app_configs: Iterable | None = None, **kwargs) -> list[checks.CheckMessage]:
+    """A configured credential key that cannot be read would stop every certificate from being issued
+    (the credential is signed in the certificate's transaction): say so at start-up instead."""
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from .conf import certificates_setting
+    from .credentials import key_load
+
+    problems = []
+    signing = certificates_setting("CREDENTIALS_SIGNING_KEY")
+    paths = [("CREDENTIALS_SIGNING_KEY", signing)] if signing else []
+    paths += [("CREDENTIALS_PREVIOUS_KEYS", path) for path in certificates_setting("CREDENTIALS_PREVIOUS_KEYS") or ()]
+    for name, path in paths:
+        try:
+            key = key_load(Path(path))
+        except (OSError, ValueError, TypeError) as exc:
+            problems.append(
+                checks.Error(
+                    f"{name}: {path} is no readable EC P-256 or Ed25519 PEM key ({exc}).",
+                    hint="Give the path of a PEM key file, or leave CREDENTIALS_SIGNING_KEY unset to use the "
+                    "key the platform creates.",
+                    id="certificates.E003",
+                )
+            )
+            continue
+        if name == "CREDENTIALS_SIGNING_KEY" and not isinstance(
+            key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        ):
+            problems.append(
+                checks.Error(
+                    f"CREDENTIALS_SIGNING_KEY: {path} holds a public key; credentials are signed with a private key.",
+                    id="certificates.E003",
+                )
+            )
+    return problems
+
+
+checks.register(credential_keys_load)

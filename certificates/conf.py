@@ -53,9 +53,13 @@ DEFAULTS: dict[str, Any] = {
 
 
 # The periodic tasks a host's Celery beat must run (courses.W002 warns when one is missing): the
-# sweep issues the certificates whose message was lost.
+# sweep issues the certificates whose message was lost; the status list publication is the safety
+# net of revocations.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "certificates-sweep": {"task": "certificates.tasks.certificates_sweep_task", "schedule": 60.0},
+    # The revocation list is republished right after each revocation; this catches up when that
+    # message was lost (it re-signs only when a bit changed).
+    "certificates-status-list": {"task": "certificates.tasks.status_list_publish_task", "schedule": 60.0},
 }
 
 

@@ -20,6 +20,7 @@ are set beside the credential's own properties; ``sub`` is left out because the 
 
 import base64
 import binascii
+import functools
 import gzip
 import hashlib
 import json
@@ -153,6 +154,20 @@ def _algorithm(key: PrivateKey | PublicKey) -> str:
 
 
 def _jose_key(key: PrivateKey | PublicKey) -> ECKey | OKPKey:
+    # The signing key is loaded once per process (``configured_signing_key``), so its JOSE form is
+    # kept rather than made again for every credential; public key objects are not hashable.
+    try:
+        return _jose_key_kept(key)
+    except TypeError:
+        return _jose_key_new(key)
+
+
+@functools.lru_cache(maxsize=32)
+def _jose_key_kept(key: PrivateKey) -> ECKey | OKPKey:
+    return _jose_key_new(key)
+
+
+def _jose_key_new(key: PrivateKey | PublicKey) -> ECKey | OKPKey:
     _check_key(key)
     return OKPKey.import_key(key) if isinstance(_public(key), ed25519.Ed25519PublicKey) else ECKey.import_key(key)
 
@@ -165,7 +180,16 @@ def public_jwk(key: PrivateKey | PublicKey) -> dict:
 def key_id(did: str, key: PrivateKey | PublicKey) -> str:
     """The verification method id of ``key`` in ``did``'s document: ``<did>#key-<RFC 7638 thumbprint>``,
     stable for a key, so rotating keys never reuses an id."""
-    return f"{did}#key-{_jose_key(_public(key)).thumbprint()}"
+    try:
+        thumbprint = _thumbprint_kept(key)
+    except TypeError:  # a public key object (not hashable)
+        thumbprint = _jose_key(key).thumbprint()
+    return f"{did}#key-{thumbprint}"
+
+
+@functools.lru_cache(maxsize=32)
+def _thumbprint_kept(key: PrivateKey) -> str:
+    return _jose_key(_public(key)).thumbprint()
 
 
 def did_document(*, site_url: str, keys: Iterable[PrivateKey | PublicKey]) -> dict:
@@ -237,7 +261,7 @@ def configured_signing_key() -> PrivateKey:
     creates in KEY_DIR. Loaded once per process and again when the file changes."""
     configured = certificates_setting("CREDENTIALS_SIGNING_KEY")
     path = Path(configured) if configured else signing_key_ensure(directory=key_directory())
-    cache_key = (str(path.resolve()), path.stat().st_mtime_ns)
+    cache_key = (str(path), path.stat().st_mtime_ns)
     with _key_lock:
         key = _key_cache.get(cache_key)
         if key is None:
@@ -383,6 +407,15 @@ def _b64_json(segment: str) -> dict:
     if not isinstance(value, dict):
         raise CredentialMalformed()
     return value
+
+
+def token_claims(token: str) -> dict:
+    """The claims (payload) of a compact JWS as they stand, without checking the signature (to show
+    a credential of our own). Raises ``CredentialMalformed``."""
+    parts = token.strip().split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        raise CredentialMalformed()
+    return _b64_json(parts[1])
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -545,4 +578,5 @@ __all__ = [
     "status_list_encode",
     "status_list_is_set",
     "status_list_url",
+    "token_claims",
 ]

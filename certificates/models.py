@@ -286,3 +286,60 @@ class CertificateArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort} ({self.status})"
+
+
+class Credential(models.Model):
+    """A certificate's Open Badges 3.0 credential, signed at issue in the certificate's own transaction
+    and never changed afterwards (like the PDF). The NIP is not stored here: the credential holds only
+    its salted hash, and ``salt`` is that credential's own."""
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.PROTECT, related_name="credential", verbose_name=_("certificate")
+    )
+    token = models.TextField(_("signed credential (VC-JWT)"))
+    status_index = models.PositiveIntegerField(_("status list index"), unique=True)
+    salt = models.CharField(_("identity hash salt"), max_length=64)
+    key_id = models.CharField(_("signing key"), max_length=255)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: {self.status_index}"
+
+
+class StatusListCounter(models.Model):
+    """The last status-list index given to a credential, per list. Incremented by one UPDATE … RETURNING
+    in the issuing transaction, whose row lock is held until commit: indices are gap-free (a rollback
+    gives its index back) and never reused (a credential row is never deleted)."""
+
+    name = models.CharField(_("list"), max_length=32, unique=True)
+    last = models.IntegerField(_("last index"), default=-1)
+
+    class Meta:
+        verbose_name = _("status list counter")
+        verbose_name_plural = _("status list counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last}"
+
+
+class StatusList(models.Model):
+    """The published revocation list: the signed ``BitstringStatusListCredential`` served publicly,
+    regenerated after each revocation (and by the periodic safety net) when its bits change."""
+
+    name = models.CharField(_("list"), max_length=32, unique=True)
+    encoded_list = models.TextField(_("encoded list"))
+    token = models.TextField(_("signed status list (VC-JWT)"))
+    key_id = models.CharField(_("signing key"), max_length=255)
+    revoked = models.PositiveIntegerField(_("revoked entries"), default=0)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("status list")
+        verbose_name_plural = _("status lists")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.revoked})"

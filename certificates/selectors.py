@@ -37,6 +37,11 @@ def certificate_filename(certificate: Certificate, *, in_archive: bool = False) 
     )
 
 
+def credential_filename(number: str) -> str:
+    """The credential's file name, beside the PDF's: ``sertifikat-GCIO-KALTIM-2026-00001.jwt``."""
+    return "sertifikat-" + number.replace("/", "-") + ".jwt"
+
+
 def certificate_by_code(text: str) -> Certificate | None:
     """The certificate a typed or scanned code names (case, dashes and spaces ignored), or None."""
     code = code_normalize(text)
@@ -104,6 +109,8 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
             "number": number,
             "code": code_display(code),
             "url": reverse("certificates:mine", kwargs={"code": code_display(code)}),
+            "credential_url": reverse("api-certificate-credential", kwargs={"code": code_display(code)}),
+            "credential_filename": credential_filename(number),
         }
         for enrollment_id, number, code in rows
     }

@@ -23,6 +23,7 @@ from courses.models import Enrollment
 
 from .codes import code_display, code_generate
 from .conf import certificates_setting
+from .credential_store import credential_issue
 from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, SealUnavailable, StillValid
 from .models import (
     ArchiveStatus,
@@ -192,7 +193,7 @@ def _certificate_create(*, enrollment: Enrollment, replaces: Certificate | None 
     issued_at = timezone.now()
     course = enrollment.cohort.course
     # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
-    return Certificate.objects.create(
+    certificate = Certificate.objects.create(
         enrollment=enrollment,
         number=_next_number(prefix=certificate_number_prefix(course=course), year=timezone.localdate(issued_at).year),
         code=code_generate(),
@@ -200,6 +201,9 @@ def _certificate_create(*, enrollment: Enrollment, replaces: Certificate | None 
         replaces=replaces,
         **_certificate_snapshot(enrollment),
     )
+    # Its Open Badges credential, signed in the same transaction: both exist, or neither.
+    credential_issue(certificate=certificate, cohort=enrollment.cohort, course=course)
+    return certificate
 
 
 @transaction.atomic
@@ -315,9 +319,9 @@ def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certifica
     Side effects: in one short transaction, takes the next gap-free number for the course prefix
     and year and records the certificate with everything it says (holder's name, NIP, position and
     unit; course, cohort and its period; JP, title, issuer, place, signing official, the cohort's
-    own if it has one), so later profile or settings changes never alter it; then renders the PDF
-    once, seals it with the issuing body's electronic seal and stores it with the SHA-256 of the
-    sealed bytes. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
+    own if it has one), so later profile or settings changes never alter it, with its signed Open
+    Badges credential (and the next gap-free status list index); then renders the PDF once, seals
+    it with the issuing body's electronic seal and stores it with the SHA-256 of the sealed bytes. Idempotent: returns the valid certificate if there is one (rendering its PDF if an
     earlier attempt stopped before that); the enrolment row lock and the one-valid-per-enrolment
     constraint make retried, duplicated or concurrent calls produce exactly one. After a revocation
     it issues nothing unless ``reissue`` (an operator's decision) is set, then a new number and code.
@@ -423,7 +427,8 @@ def certificates_sweep(*, limit: int | None = None) -> list[int]:
 
 @transaction.atomic
 def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Certificate:
-    """Revoke a certificate issued in error. Verification then reports it revoked with the reason.
+    """Revoke a certificate issued in error. Verification then reports it revoked with the reason,
+    and after commit the revocation status list is republished with its credential's bit set.
 
     Raises ReasonRequired or AlreadyRevoked; a conditional update makes two racing revocations safe.
     """
@@ -436,6 +441,11 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Cer
     if not updated:
         raise AlreadyRevoked()
     certificate.refresh_from_db()
+    from .tasks import status_list_publish_task
+
+    # The credential's bit in the public status list is set once this commits (the periodic
+    # publication catches up if the broker is down).
+    transaction.on_commit(status_list_publish_task.delay, robust=True)
     return certificate
 
 
@@ -458,6 +468,10 @@ def _certificate_replace(*, certificate: Certificate, by, reason: str) -> Certif
     replacement = _certificate_create(enrollment=enrollment, replaces=certificate)
     text = f"diganti oleh {replacement.number}" + (f" ({reason})" if reason else "")
     Certificate.objects.filter(pk=certificate.pk).update(revoked_reason=text[:2000])
+    from .tasks import status_list_publish_task
+
+    # The old credential's bit in the public status list is set once this commits.
+    transaction.on_commit(status_list_publish_task.delay, robust=True)
     return replacement
 
 

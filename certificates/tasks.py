@@ -71,3 +71,11 @@ def certificates_sweep_task() -> int:
 def certificate_archive_task(archive_id: int) -> int:
     """Build a cohort's ZIP of certificates (idempotent)."""
     return services.archive_build(archive_id=archive_id).done
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **RETRY)
+def status_list_publish_task() -> int:
+    """Republish the revocation status list (after a revocation, and periodically as a safety net)."""
+    from .credential_store import status_list_publish
+
+    return status_list_publish().revoked

@@ -1,5 +1,7 @@
 """Server-rendered pages: public verification, the holder's certificate, operators' cohort certificates."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -11,6 +13,8 @@ from courses.models import Cohort
 from courses.permissions import operator_required
 
 from .codes import code_display, code_normalize
+from .credential_store import credential_ensure, credential_url, credential_verification
+from .credentials import CredentialMalformed, token_claims
 from .errors import CertificatesError
 from .models import Certificate, CertificateArchive
 from .selectors import (
@@ -18,6 +22,7 @@ from .selectors import (
     certificate_by_code,
     certificate_verification,
     certificate_visible_to,
+    credential_filename,
     document_verification_payload,
     nip_masked,
     verification_payload,
@@ -35,7 +40,10 @@ def _throttled(request: HttpRequest) -> bool:
     return not VerifyThrottle().allow_request(request, _PageThrottleView())
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify_form(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _verify_credential(request)
     typed = request.GET.get("code", "").strip()
     if not typed:
         return render(request, "certificates/verify_form.html")
@@ -61,6 +69,28 @@ def verify_document(request: HttpRequest) -> HttpResponse:
     return render(request, "certificates/verify_document.html", {"result": result})
 
 
+def _verify_credential(request: HttpRequest) -> HttpResponse:
+    """A pasted credential (VC-JWT): the same answer as its code's page, and whether its signature holds."""
+    if _throttled(request):
+        return render(request, "certificates/verify_throttled.html", status=429)
+    pasted = request.POST.get("credential", "")
+    try:
+        body, status_code = credential_verification(pasted)
+    except CredentialMalformed:
+        error = _(
+            "This is not a digital credential: paste the whole content of the .jwt file (three parts separated by dots)."
+        )
+        return render(
+            request, "certificates/verify_form.html", {"credential_error": error, "pasted": pasted[:200]}, status=400
+        )
+    return render(
+        request,
+        "certificates/verify.html",
+        {"result": body, "code": body.get("code", ""), "from_credential": True},
+        status=status_code,
+    )
+
+
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     if _throttled(request):
         return render(request, "certificates/verify_throttled.html", status=429)
@@ -75,6 +105,7 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
     certificate = certificate_by_code(code)
     if certificate is None or not certificate_visible_to(certificate=certificate, user=request.user):
         raise Http404
+    credential = credential_ensure(certificate=certificate)  # signs one for a certificate older than credentials
     return render(
         request,
         "certificates/certificate.html",
@@ -83,6 +114,12 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
             "code": code_display(certificate.code),
             "verify_url": verify_url(certificate.code),
             "nip": nip_masked(certificate.holder_nip),
+            "credential": credential,
+            "credential_url": credential_url(certificate.code) if credential else None,
+            "credential_json": json.dumps(token_claims(credential.token), indent=2, ensure_ascii=False)
+            if credential
+            else None,
+            "credential_filename": credential_filename(certificate.number),
         },
     )
 

@@ -294,6 +294,12 @@ CERTIFICATES_SIGNATORY_RANK = env.str("CERTIFICATES_SIGNATORY_RANK", default="")
 CERTIFICATES_SIGNING_P12 = env.str("CERTIFICATES_SIGNING_P12", default="")
 CERTIFICATES_SIGNING_PASSPHRASE = env.str("CERTIFICATES_SIGNING_PASSPHRASE", default="")
 CERTIFICATES_TSA_URL = env.str("CERTIFICATES_TSA_URL", default="")
+# Open Badges credentials: the signing key (a PEM path, EC P-256 or Ed25519; unset: one is created
+# once in the key folder) and retired keys (PEM paths, comma-separated) the DID document keeps listing
+# so credentials they signed still verify.
+CERTIFICATES_CREDENTIALS_SIGNING_KEY = env.str("CREDENTIALS_SIGNING_KEY", default="")
+CERTIFICATES_CREDENTIALS_PREVIOUS_KEYS = env.list("CREDENTIALS_PREVIOUS_KEYS", default=[])
+# Where the embedded default keeps the keys it creates (unset: keys/ beside MEDIA_ROOT).
 CERTIFICATES_KEY_DIR = env.str("CERTIFICATES_KEY_DIR", default="")
 # The periodic tasks each app declares it needs (its conf.BEAT_SCHEDULE), all of them.
 CELERY_BEAT_SCHEDULE: dict = {**COURSES_BEAT_SCHEDULE, **ASSESSMENTS_BEAT_SCHEDULE, **CERTIFICATES_BEAT_SCHEDULE}

@@ -85,6 +85,12 @@ def process_env(**extra: str) -> dict[str, str]:
         # settings module (DJANGO_SETTINGS_MODULE=tests.…) importable in the process.
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
+    # The keys the embedded default creates (the credentials' signing key): the test run's folder, so a
+    # worker signs with the key the test process publishes.
+    from django.conf import settings
+
+    if getattr(settings, "CERTIFICATES_KEY_DIR", ""):
+        env["CERTIFICATES_KEY_DIR"] = str(settings.CERTIFICATES_KEY_DIR)
     env.update(extra)
     # Without it, config.settings stores into the repository's own media/ and every run leaves PDFs there.
     media = extra.get("MEDIA_ROOT")

@@ -13,3 +13,14 @@ class PDFRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - view streams
         raise NotImplementedError("PDF responses are streamed by the view")
+
+
+class VCJWTRenderer(BaseRenderer):
+    """Lets ``Accept: application/vc+jwt`` through negotiation; the view answers with the stored token."""
+
+    media_type = "application/vc+jwt"
+    format = "jwt"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - view answers
+        raise NotImplementedError("credentials are answered by the view")

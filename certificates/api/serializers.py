@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from certificates.codes import code_display
 from certificates.conf import certificates_setting
+from certificates.credential_store import credential_url
+from certificates.credentials import MAX_TOKEN_LENGTH
 from certificates.services import verify_url
 
 
@@ -49,6 +51,8 @@ class MyCertificateSerializer(serializers.Serializer):
     def get_period(self, obj) -> dict:
         return {"starts_on": obj.period_starts_on, "ends_on": obj.period_ends_on}
 
+    credential_url = serializers.SerializerMethodField()
+
     def get_code(self, obj) -> str:
         return code_display(obj.code)
 
@@ -62,6 +66,11 @@ class MyCertificateSerializer(serializers.Serializer):
 
     def get_verify_url(self, obj) -> str:
         return verify_url(obj.code)
+
+    def get_credential_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = credential_url(obj.code)
+        return request.build_absolute_uri(path) if request else path
 
 
 class VerifySerializer(serializers.Serializer):
@@ -88,6 +97,19 @@ class VerifySerializer(serializers.Serializer):
     replaced_by = ReplacementSerializer(
         required=False, allow_null=True, help_text=_("Revoked: the certificate re-issued in its place, if any.")
     )
+
+
+class CredentialVerifyRequestSerializer(serializers.Serializer):
+    credential = serializers.CharField(
+        max_length=MAX_TOKEN_LENGTH, trim_whitespace=True, help_text=_("The VC-JWT (compact JWS) to check.")
+    )
+
+
+class CredentialVerifySerializer(VerifySerializer):
+    """Documents ``credential_store.credential_verification``: the code verification body plus
+    ``signature_valid`` (``valid`` is false whenever the signature does not verify)."""
+
+    signature_valid = serializers.BooleanField()
 
 
 class RevokeSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import credential_views, views
 
 urlpatterns = [
     path("me/certificates/", views.MyCertificatesView.as_view(), name="api-my-certificates"),
@@ -11,6 +11,13 @@ urlpatterns = [
     path("certificates/<str:code>/reissue/", views.ReissueView.as_view(), name="api-certificate-reissue"),
     # Before verify/<code>/, which would take "document" for a code.
     path("verify/document/", views.VerifyDocumentView.as_view(), name="api-verify-document"),
+    path(
+        "certificates/<str:code>/credential/",
+        credential_views.CredentialView.as_view(),
+        name="api-certificate-credential",
+    ),
+    # Before verify/<code>/, which would take "credential" for a code.
+    path("verify/credential/", credential_views.CredentialVerifyView.as_view(), name="api-verify-credential"),
     path("verify/<str:code>/", views.VerifyView.as_view(), name="api-verify"),
     path("cohorts/<int:pk>/certificates/archive/", views.CohortArchiveView.as_view(), name="api-cohort-archive"),
     path("certificate-archives/<int:pk>/", views.ArchiveStatusView.as_view(), name="api-archive-status"),

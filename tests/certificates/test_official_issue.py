@@ -13,7 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from certificates import sealing
+from certificates import credentials, sealing
 from certificates.checks import the_configured_seal_can_seal
 from certificates.errors import SealUnavailable
 from certificates.models import Certificate, CertificateSettings, CohortSignatory
@@ -127,10 +127,10 @@ def test_the_demo_seal_is_created_once_and_reused(settings, tmp_path, official_e
     first.save()
     second = certificate_issue(enrollment_id=official_enrollment.pk, reissue=True)
     assert (p12.read_bytes(), p12.stat().st_mtime_ns) == created
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
-        sealing.DEMO_SEAL_FILE,
-        sealing.DEMO_PASSPHRASE_FILE,
-    ]
+    # Beside the seal, only the credentials' signing key the embedded default creates.
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == sorted(
+        [sealing.DEMO_SEAL_FILE, sealing.DEMO_PASSPHRASE_FILE, credentials.SIGNING_KEY_FILE]
+    )
     signers = {
         sealing.seal_validate(stored_bytes(c), trust_roots=[sealing.configured_sealer().certificate]).certificate_sha256
         for c in (first, second)

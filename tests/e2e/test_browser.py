@@ -191,6 +191,12 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
     assert "Siti Rahmawati" in text
     assert nip in text.replace(" ", "")
 
+    # The digital credential beside it: the stored VC-JWT, as a file named like the PDF.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Unduh kredensial (.jwt)").click()
+    assert download_info.value.suggested_filename.endswith(".jwt")
+    assert Path(download_info.value.path()).read_text() == certificate.credential.token
+
 
 def test_operator_journey(live_server, new_page, site_check, gcio, operator, tmp_path):
     page = new_page(DESKTOP)
@@ -315,8 +321,16 @@ def test_verifier_journey(live_server, new_page, site_check, gcio, operator, set
     verifier.goto("/verify/")
     site_check.page(verifier, "02-verify-form")
     verifier.fill("#code", code.lower())
-    verifier.get_by_role("button", name="Verifikasi").click()
+    verifier.get_by_role("button", name="Verifikasi", exact=True).click()
     expect(verifier.locator(".verdict")).to_contain_text("Sertifikat sah")
+
+    # The same certificate from its digital credential (the .jwt the holder handed over), pasted.
+    verifier.goto("/verify/")
+    verifier.fill("#credential-text", certificate.credential.token)
+    verifier.get_by_role("button", name="Verifikasi kredensial").click()
+    expect(verifier.locator(".verdict").first).to_contain_text("Tanda tangan kredensial asli")
+    expect(verifier.locator(".verdict").last).to_contain_text("Sertifikat sah")
+    site_check.page(verifier, "02b-credential", english_screenshot=True)
 
     # An operator revokes it from the cohort's certificates page, on a phone too.
     staff = new_page(PHONE)
