@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile
+from .models import ActionPlan, Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile
 
 
 class ModuleInline(admin.TabularInline):
@@ -111,3 +111,28 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("NIP"), ordering="participant__nip")
     def participant_nip(self, obj: Enrollment) -> str:
         return obj.participant.nip
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    """Participants' action plans, to read: they are written (and revised) on the participant's page only."""
+
+    list_display = ("participant", "cohort", "due_on", "submitted_at", "updated_at")
+    list_filter = ("enrollment__cohort__course", "enrollment__cohort")
+    search_fields = ("enrollment__participant__nip", "enrollment__participant__full_name", "change")
+    list_select_related = ("enrollment__participant", "enrollment__cohort")
+    readonly_fields = ("enrollment", "change", "lead", "due_on", "indicator", "submitted_at", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("participant"), ordering="enrollment__participant__full_name")
+    def participant(self, obj: ActionPlan):
+        return obj.enrollment.participant
+
+    @admin.display(description=_("cohort"), ordering="enrollment__cohort__name")
+    def cohort(self, obj: ActionPlan):
+        return obj.enrollment.cohort

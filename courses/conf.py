@@ -71,4 +71,5 @@ OPERATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "cohort": ("add", "change", "view"),
     "enrollment": ("add", "change", "delete", "view"),
     "participantprofile": ("add", "change", "view"),
+    "actionplan": ("view",),
 }

@@ -65,3 +65,29 @@ class SignInLocked(CoursesError):
     code = "too_many_attempts"
     http_status = 429
     message = _("Too many failed sign-in attempts.")
+
+
+class ActionPlanInvalid(CoursesError):
+    """The action plan's fields, each with its problems (DRF's field-error shape)."""
+
+    code = "invalid"
+    message = _("The action plan is not valid.")
+
+    def __init__(self, errors: dict[str, list[Any]] | None = None):
+        self.errors = errors or {"non_field_errors": [self.message]}
+        super().__init__()
+
+    def as_body(self) -> dict[str, Any]:
+        return {field: [str(message) for message in messages] for field, messages in self.errors.items()}
+
+
+class ActionPlanClosed(CoursesError):
+    code = "course_completed"
+    http_status = 409
+    message = _("The training is already completed: the action plan can no longer be changed.")
+
+
+class ActionPlanNotOffered(CoursesError):
+    code = "no_action_plan"
+    http_status = 404
+    message = _("This training has no action plan.")

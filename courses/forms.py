@@ -138,3 +138,35 @@ class EnrollmentUploadForm(forms.Form):
             attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
         ),
     )
+
+
+class ActionPlanForm(forms.Form):
+    """The four fields of the action plan; the service checks the lengths (its constants set the limits here)."""
+
+    change = forms.CharField(
+        label=_("The change you will lead"),
+        help_text=_("What changes, in which service or unit, and for whom."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    lead = forms.CharField(
+        label=_("Leader and partners"),
+        help_text=_("Who leads it day to day, and with whom."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    due_on = forms.DateField(
+        label=_("Deadline"),
+        help_text=_("The date by which the change can be checked."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    indicator = forms.CharField(
+        label=_("Success indicator"),
+        help_text=_("How success is measured: baseline, target, data source, who reviews it."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .services import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN
+
+        super().__init__(*args, **kwargs)
+        for name in ("change", "lead", "indicator"):
+            self.fields[name].widget.attrs.update(minlength=ACTION_PLAN_TEXT_MIN, maxlength=ACTION_PLAN_TEXT_MAX)

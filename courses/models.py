@@ -20,6 +20,17 @@ class Course(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     published = models.BooleanField(_("published"), default=False)
+    audience = models.TextField(_("audience"), blank=True)
+    # Jam pelajaran (1 JP = 45 minutes) and how the files derive it (total_minutes and its parts).
+    jp = models.PositiveSmallIntegerField(_("JP (lesson hours)"), null=True, blank=True)
+    jp_basis = models.JSONField(_("JP basis"), default=dict, blank=True)
+    action_plan_required = models.BooleanField(
+        _("action plan required"),
+        default=False,
+        help_text=_("The course counts as completed only once the participant has submitted an action plan."),
+    )
+    action_plan_title = models.CharField(_("action plan title"), max_length=200, blank=True)
+    action_plan_instructions = models.TextField(_("action plan instructions (Markdown)"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -39,6 +50,11 @@ class Module(models.Model):
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(_("summary"), blank=True)
+    # Each completes "Setelah mempelajari modul ini, peserta mampu …".
+    objectives = models.JSONField(_("learning objectives"), default=list, blank=True)
+    recap = models.TextField(_("recap (Markdown)"), blank=True)
+    # [{"author", "year", "title", "source", "note"}], as the files give them.
+    references = models.JSONField(_("references"), default=list, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -203,3 +219,25 @@ class ModuleProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.module_id}"
+
+
+class ActionPlan(models.Model):
+    """A participant's written action plan (rencana aksi) for one enrolment: the change they will lead."""
+
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.CASCADE, related_name="action_plan", verbose_name=_("enrolment")
+    )
+    change = models.TextField(_("the change to lead"))
+    lead = models.TextField(_("who leads it, with whom"))
+    due_on = models.DateField(_("due on"))
+    indicator = models.TextField(_("success indicator"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["enrollment"]
+        verbose_name = _("action plan")
+        verbose_name_plural = _("action plans")
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.due_on}"

@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from .csv_export import csv_stream
 from .extensions import progress_columns
 from .models import Cohort, Enrollment
-from .selectors import EnrollmentProgressView, enrollments_progress_chunks
+from .selectors import (
+    ACTION_PLAN_COLUMNS,
+    EnrollmentProgressView,
+    action_plan_row,
+    cohort_action_plans,
+    enrollments_progress_chunks,
+)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,13 +76,18 @@ def cohort_progress_xlsx_response(
     """The same report as an Excel workbook, for operators who open it in Excel: there an 18-digit
     NIP read from CSV becomes a number and loses its last digits. Every text cell is stored as text
     (the NIP column formatted as Text), so nothing is ever a number or a formula it was not."""
+    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
+    return _xlsx_response(header=header, rows=rows, sheet_title=_("Progress"), filename=_filename(cohort, "xlsx"))
+
+
+def _xlsx_response(*, header: list[str], rows, sheet_title: str, filename: str) -> FileResponse:
+    """A write-only workbook of ``header`` and ``rows`` (first column, the NIP, formatted as Text)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
     workbook = Workbook(write_only=True)  # rows go to a temporary file, not memory
-    sheet = workbook.create_sheet(title=_("Progress")[:31])
+    sheet = workbook.create_sheet(title=sheet_title[:31])
 
     def cell(value, *, text_format: bool = False):
         if value == "":
@@ -95,7 +106,36 @@ def cohort_progress_xlsx_response(
     out = tempfile.TemporaryFile()
     workbook.save(out)
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=_filename(cohort, "xlsx"), content_type=XLSX_MEDIA_TYPE)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_MEDIA_TYPE)
+
+
+def _action_plan_cells(plans) -> Iterator[list]:
+    for plan in plans:
+        row = action_plan_row(plan)
+        row["due_on"] = row["due_on"].isoformat()
+        row["submitted_at"] = _local(row["submitted_at"])
+        yield [row[name] for name in ACTION_PLAN_COLUMNS]
+
+
+def cohort_action_plans_csv_response(*, cohort: Cohort) -> StreamingHttpResponse:
+    """The cohort's submitted action plans as a CSV download (columns as the JSON rows)."""
+    rows = _action_plan_cells(cohort_action_plans(cohort=cohort).iterator(chunk_size=500))
+    response = StreamingHttpResponse(
+        csv_stream(list(ACTION_PLAN_COLUMNS), rows), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"action-plans-{slugify(cohort.name) or cohort.pk}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def cohort_action_plans_xlsx_response(*, cohort: Cohort) -> FileResponse:
+    """The same as an Excel workbook, every text cell stored as text (NIP included)."""
+    return _xlsx_response(
+        header=list(ACTION_PLAN_COLUMNS),
+        rows=_action_plan_cells(cohort_action_plans(cohort=cohort).iterator(chunk_size=500)),
+        sheet_title=_("Action plans"),
+        filename=f"action-plans-{slugify(cohort.name) or cohort.pk}.xlsx",
+    )
 
 
 def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict]:

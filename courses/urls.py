@@ -59,9 +59,11 @@ urlpatterns = [
     ),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("learn/<int:pk>/", views.enrollment_detail, name="enrollment"),
+    path("learn/<int:pk>/action-plan/", views.action_plan_page, name="action-plan"),
     path("lessons/<int:pk>/", views.lesson_page, name="lesson"),
     path("operator/cohorts/", views.operator_cohorts, name="operator-cohorts"),
     path("operator/cohorts/<int:pk>/progress/", views.operator_progress, name="operator-progress"),
     path("operator/cohorts/<int:pk>/", views.operator_cohort, name="operator-cohort"),
+    path("operator/cohorts/<int:pk>/action-plans/", views.operator_action_plans, name="operator-action-plans"),
     path("operator/cohorts/<int:pk>/import/", views.operator_import, name="operator-import"),
 ]

@@ -139,7 +139,7 @@ def test_every_operation_limited_to_a_role_declares_403(doc):
         if any(issubclass(p, (IsOperator, IsParticipant)) for p in view.permission_classes):
             limited += 1
             assert "403" in operation["responses"], f"{method.upper()} {path}: 403 not declared"
-    assert limited == 12  # nine operator operations, three participant ones
+    assert limited == 15  # ten operator operations, five participant ones (with the action plan)
 
 
 def test_every_operation_declares_400_404_and_406_and_a_body_415(doc):

@@ -30,6 +30,9 @@ EXPECTED = {  # code -> status, as the contract and the schema give them
     "still_valid": 409,
     "reason_required": 400,
     "pdf_pending": 409,
+    # The action plan.
+    "course_completed": 409,
+    "no_action_plan": 404,
     # Document and credential checks (not wired to views yet).
     "not_pdf": 400,
     "too_large": 400,
@@ -79,7 +82,7 @@ def test_the_mixin_renders_each_with_its_status_body_and_headers(cls):
     assert response["Retry-After"] == "60"
     if cls is courses.enrollment_file.EnrollmentFileInvalid:
         assert response.data == {"errors": [{"line": 2, "column": "nip", "message": "x"}]}
-    elif cls is courses.errors.CohortInvalid:
+    elif cls in (courses.errors.CohortInvalid, courses.errors.ActionPlanInvalid):  # DRF's field-error shape
         assert response.data == {"non_field_errors": [str(error.message)]}
     else:
         assert response.data == {"detail": str(error.message), "code": cls.code}

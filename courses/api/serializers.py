@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from courses.extensions import progress_columns
 from courses.models import Course
+from courses.services import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN
 
 
 class NullSafeSlugRelatedField(serializers.SlugRelatedField):
@@ -46,6 +47,11 @@ class ModuleOutlineSerializer(serializers.Serializer):
     stage = serializers.CharField(source="module.stage")
     title = serializers.CharField(source="module.title")
     summary = serializers.CharField(source="module.summary")
+    objectives = serializers.ListField(
+        child=serializers.CharField(),
+        source="module.objectives",
+        help_text=_("Each completes “Setelah mempelajari modul ini, peserta mampu …”."),
+    )
     lessons = LessonOutlineSerializer(many=True)
     quiz = QuizSummarySerializer(source="extras.quiz", allow_null=True)
 
@@ -54,6 +60,9 @@ class CourseDetailSerializer(serializers.Serializer):
     slug = serializers.SlugField(source="course.slug")
     title = serializers.CharField(source="course.title")
     description = serializers.CharField(source="course.description")
+    audience = serializers.CharField(source="course.audience")
+    jp = serializers.IntegerField(source="course.jp", allow_null=True, help_text=_("Lesson hours (1 JP = 45 minutes)."))
+    action_plan_required = serializers.BooleanField(source="course.action_plan_required")
     modules = ModuleOutlineSerializer(many=True)
 
 
@@ -123,6 +132,11 @@ class ModuleStateSerializer(serializers.Serializer):
     quiz_passed = serializers.BooleanField()
 
 
+class ActionPlanStatusSerializer(serializers.Serializer):
+    required = serializers.BooleanField(help_text=_("Whether the course counts as completed only with a plan."))
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
 class EnrollmentProgressSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="enrollment.pk")
     cohort = IdNameSerializer(source="enrollment.cohort")
@@ -130,6 +144,50 @@ class EnrollmentProgressSerializer(serializers.Serializer):
     progress_percent = serializers.IntegerField()
     completed_at = serializers.DateTimeField(allow_null=True)
     modules = ModuleStateSerializer(many=True)
+    action_plan = ActionPlanStatusSerializer()
+
+
+class ActionPlanRequestSerializer(serializers.Serializer):
+    """What a participant writes; the service checks the lengths again (one rule, its constants)."""
+
+    change = serializers.CharField(
+        min_length=ACTION_PLAN_TEXT_MIN,
+        max_length=ACTION_PLAN_TEXT_MAX,
+        help_text=_("The concrete change the participant will lead in their perangkat daerah."),
+    )
+    lead = serializers.CharField(
+        min_length=ACTION_PLAN_TEXT_MIN,
+        max_length=ACTION_PLAN_TEXT_MAX,
+        help_text=_("Who leads it, and with whom."),
+    )
+    due_on = serializers.DateField(help_text=_("By when (a date)."))
+    indicator = serializers.CharField(
+        min_length=ACTION_PLAN_TEXT_MIN,
+        max_length=ACTION_PLAN_TEXT_MAX,
+        help_text=_("How success is measured."),
+    )
+
+
+class ActionPlanSerializer(serializers.Serializer):
+    change = serializers.CharField()
+    lead = serializers.CharField()
+    due_on = serializers.DateField()
+    indicator = serializers.CharField()
+    submitted_at = serializers.DateTimeField(help_text=_("When the plan was first submitted."))
+    updated_at = serializers.DateTimeField(help_text=_("When it was last changed."))
+
+
+class CohortActionPlanSerializer(serializers.Serializer):
+    """Documents ``selectors.action_plan_row``, the rows' only builder."""
+
+    nip = serializers.CharField()
+    full_name = serializers.CharField()
+    unit = serializers.CharField()
+    change = serializers.CharField()
+    lead = serializers.CharField()
+    due_on = serializers.DateField()
+    indicator = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
 
 
 class CohortProgressModuleSerializer(serializers.Serializer):

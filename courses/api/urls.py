@@ -3,6 +3,8 @@
 from django.urls import path
 
 from .views import (
+    ActionPlanView,
+    CohortActionPlansView,
     CohortListCreateView,
     CohortProgressView,
     CourseDetailView,
@@ -20,6 +22,8 @@ urlpatterns = [
     path("courses/<slug:slug>/", CourseDetailView.as_view(), name="api-course-detail"),
     path("cohorts/", CohortListCreateView.as_view(), name="api-cohort-list"),
     path("cohorts/<int:pk>/enrollments/import/", EnrollmentImportView.as_view(), name="api-enrollment-import"),
+    path("cohorts/<int:pk>/action-plans/", CohortActionPlansView.as_view(), name="api-cohort-action-plans"),
+    path("enrollments/<int:pk>/action-plan/", ActionPlanView.as_view(), name="api-enrollment-action-plan"),
     path("cohorts/<int:pk>/progress/", CohortProgressView.as_view(), name="api-cohort-progress"),
     path("lessons/<int:pk>/", LessonDetailView.as_view(), name="api-lesson-detail"),
     path("lessons/<int:pk>/complete/", LessonCompleteView.as_view(), name="api-lesson-complete"),

@@ -22,24 +22,36 @@ from courses.enrollment_file import EnrollmentFileInvalid, FileError
 from courses.errors import ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
 from courses.permissions import IsOperator, IsParticipant
-from courses.reports import cohort_progress_csv_response, cohort_progress_payload, cohort_progress_xlsx_response
+from courses.reports import (
+    cohort_action_plans_csv_response,
+    cohort_action_plans_xlsx_response,
+    cohort_progress_csv_response,
+    cohort_progress_payload,
+    cohort_progress_xlsx_response,
+)
 from courses.selectors import (
     LessonAccessReason,
+    action_plan_row,
+    cohort_action_plans,
     cohort_enrollments,
     cohort_list,
     course_list_published,
     course_outline,
+    enrollment_action_plan,
     enrollment_for_course,
     enrollments_progress,
     lesson_access,
     lesson_view,
     participant_enrollments,
 )
-from courses.services import cohort_create, enrollment_import, lesson_complete
+from courses.services import action_plan_submit, cohort_create, enrollment_import, lesson_complete
 
 from .errors import DomainErrorsMixin
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
 from .serializers import (
+    ActionPlanRequestSerializer,
+    ActionPlanSerializer,
+    CohortActionPlanSerializer,
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
@@ -223,3 +235,74 @@ class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
         # cohort_progress_payload builds the rows (CohortProgressSerializer documents them): nested
         # serializers cost too much at 2,000 rows.
         return Response(cohort_progress_payload(progress))
+
+
+class ActionPlanView(DomainErrorsMixin, APIView):
+    """The enrolment's action plan, for its participant only (anyone else: 404)."""
+
+    permission_classes = [IsParticipant]
+
+    def _enrollment(self, request: Request, pk: int) -> Enrollment:
+        return get_object_or_404(participant_enrollments(user=request.user).select_related("cohort__course"), pk=pk)
+
+    @extend_schema(responses={200: ActionPlanSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        plan = enrollment_action_plan(enrollment=self._enrollment(request, pk))
+        if plan is None:
+            raise Http404
+        return Response(ActionPlanSerializer(plan).data)
+
+    @extend_schema(
+        description="Submit or revise the action plan (rencana aksi). Each text 10–2,000 characters, `due_on` a "
+        "date. Editable until the course is completed; once every module is completed, submitting it completes "
+        "the course (and the certificate is issued).",
+        request=ActionPlanRequestSerializer,
+        responses={
+            200: ActionPlanSerializer,
+            400: OpenApiResponse(description="A field missing or invalid (`{field: [messages]}`)."),
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer, description="The course is already completed (code `course_completed`)."
+            ),
+        },
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        enrollment = self._enrollment(request, pk)
+        serializer = ActionPlanRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # ActionPlanNotOffered: 404; ActionPlanClosed: 409; ActionPlanInvalid: 400 at its fields.
+        plan = action_plan_submit(enrollment=enrollment, **serializer.validated_data)
+        return Response(ActionPlanSerializer(plan).data)
+
+
+class CohortActionPlansView(DomainErrorsMixin, FileRenderersMixin, APIView):
+    permission_classes = [IsOperator]
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv", "xlsx"],
+                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
+                "whose NIP and text cells are stored as text.",
+            )
+        ],
+        responses={
+            (200, "application/json"): CohortActionPlanSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            (401, "application/json"): ErrorSerializer,
+            (403, "application/json"): ErrorSerializer,
+            (404, "application/json"): ErrorSerializer,
+        },
+    )
+    def get(self, request: Request, pk: int):
+        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
+        if request.accepted_renderer.format == "csv":
+            return cohort_action_plans_csv_response(cohort=cohort)
+        if request.accepted_renderer.format == "xlsx":
+            return cohort_action_plans_xlsx_response(cohort=cohort)
+        rows = [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)]
+        return Response(CohortActionPlanSerializer(rows, many=True).data)

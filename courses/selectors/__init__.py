@@ -1,6 +1,7 @@
 """Reads of the courses app, a module per concern; the public names are re-exported here."""
 
 from .accounts import privileged_user_ids, user_is_operator
+from .action_plans import ACTION_PLAN_COLUMNS, action_plan_row, cohort_action_plans, enrollment_action_plan
 from .catalogue import (
     OUTLINE_EXTRAS,
     CourseOutline,
@@ -9,6 +10,7 @@ from .catalogue import (
     LessonView,
     ModuleAccess,
     ModuleOutline,
+    course_jp_parts,
     course_list_published,
     course_outline,
     enrollment_for_course,
@@ -35,6 +37,10 @@ from .progress import (
 )
 
 __all__ = [
+    "ACTION_PLAN_COLUMNS",
+    "action_plan_row",
+    "cohort_action_plans",
+    "enrollment_action_plan",
     "PROGRESS_SORTS",
     "PROGRESS_STATES",
     "CohortProgressReport",
@@ -55,6 +61,7 @@ __all__ = [
     "cohort_list",
     "cohort_participants",
     "cohort_units",
+    "course_jp_parts",
     "course_list_published",
     "course_outline",
     "enrollment_for_course",

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from ..extensions import module_extras
 from ..models import Course, Enrollment, Lesson, LessonCompletion, Module, ModuleState
@@ -60,6 +61,18 @@ def course_outline(*, slug: str, published_only: bool = True) -> CourseOutline |
             for m in modules
         ],
     )
+
+
+def course_jp_parts(*, course: Course) -> list[dict[str, Any]]:
+    """The parts of the course's learning time its JP rests on (``jp_basis``), labelled, in a fixed order."""
+    labels = {
+        "reading_minutes": _("reading"),
+        "reflection_minutes": _("reflection"),
+        "quiz_minutes": _("quizzes"),
+        "action_plan_minutes": _("action plan"),
+    }
+    basis = course.jp_basis or {}
+    return [{"label": label, "minutes": basis[key]} for key, label in labels.items() if basis.get(key)]
 
 
 @dataclass(frozen=True)
@@ -147,18 +160,24 @@ class LessonView:
     previous_id: int | None
     next_id: int | None
     completed: bool
+    first_in_module: bool = False  # the module's objectives open it
+    last_in_module: bool = False  # the module's recap and references close it
+    recap_html: str = ""
 
 
 def lesson_view(*, lesson: Lesson, enrollment: Enrollment | None) -> LessonView:
     """A lesson with its rendered body, its neighbours in the course, and whether it is done."""
     from ..rendering import markdown_to_html
 
-    ordered = list(
+    rows = list(
         Lesson.objects.filter(module__course_id=lesson.module.course_id)
         .order_by("module__order", "module_id", "order", "id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "module_id")
     )
+    ordered = [pk for pk, _module in rows]
     index = ordered.index(lesson.pk)
+    in_module = [pk for pk, module_id in rows if module_id == lesson.module_id]
+    last = in_module[-1] == lesson.pk
     completed = bool(enrollment and LessonCompletion.objects.filter(enrollment=enrollment, lesson=lesson).exists())
     return LessonView(
         lesson=lesson,
@@ -166,4 +185,7 @@ def lesson_view(*, lesson: Lesson, enrollment: Enrollment | None) -> LessonView:
         previous_id=ordered[index - 1] if index > 0 else None,
         next_id=ordered[index + 1] if index + 1 < len(ordered) else None,
         completed=completed,
+        first_in_module=in_module[0] == lesson.pk,
+        last_in_module=last,
+        recap_html=markdown_to_html(lesson.module.recap) if last and lesson.module.recap else "",
     )

@@ -1,5 +1,6 @@
 """Every write the courses app does, a module per concern; the public names are re-exported here."""
 
+from .action_plans import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN, action_plan_submit
 from .cohorts import cohort_create
 from .curriculum import curriculum_load
 from .enrollment import EnrollmentImportResult, enrollment_import
@@ -14,6 +15,9 @@ from .uploads import (
 )
 
 __all__ = [
+    "ACTION_PLAN_TEXT_MAX",
+    "ACTION_PLAN_TEXT_MIN",
+    "action_plan_submit",
     "STAGED_UPLOADS_DIR",
     "EnrollmentImportResult",
     "cohort_create",

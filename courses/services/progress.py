@@ -9,7 +9,7 @@ from django.utils import timezone
 from ..errors import ModuleLocked
 from ..extensions import module_extras
 from ..locks import enrollment_lock
-from ..models import Enrollment, Lesson, LessonCompletion, Module, ModuleProgress, ModuleState
+from ..models import ActionPlan, Course, Enrollment, Lesson, LessonCompletion, Module, ModuleProgress, ModuleState
 from ..selectors import module_states
 from ..signals import course_completed
 
@@ -75,15 +75,26 @@ def _module_complete_if_done(
     return True
 
 
-def _course_complete_if_done(*, enrollment: Enrollment, now) -> None:
-    course_modules = Module.objects.filter(course_id=enrollment.cohort.course_id).count()
+def _course_complete_if_done(*, enrollment: Enrollment, now) -> bool:
+    """The one completion rule: every module completed AND, where the course requires one, the action
+    plan submitted. Records the completion (and sends ``course_completed`` after commit) at whichever
+    of the two comes last, once; True when this call recorded it. Callers hold the enrolment's lock."""
+    course_id = enrollment.cohort.course_id
+    course_modules = Module.objects.filter(course_id=course_id).count()
     completed = ModuleProgress.objects.filter(enrollment=enrollment, completed_at__isnull=False).count()
     if completed < course_modules:
-        return
+        return False
+    if (
+        Course.objects.filter(pk=course_id, action_plan_required=True).exists()
+        and not ActionPlan.objects.filter(enrollment=enrollment).exists()
+    ):
+        return False
     if Enrollment.objects.filter(pk=enrollment.pk, completed_at__isnull=True).update(completed_at=now):
         enrollment.completed_at = now
         enrollment_id = enrollment.pk
         transaction.on_commit(lambda: _course_completed_send(enrollment_id=enrollment_id))
+        return True
+    return False
 
 
 def _course_completed_send(*, enrollment_id: int) -> None:

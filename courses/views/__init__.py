@@ -1,9 +1,11 @@
 """Server-rendered pages of the courses app: ``participant`` and ``operator`` pages, re-exported for urls.py."""
 
-from .operator import operator_cohort, operator_cohorts, operator_import, operator_progress
-from .participant import course_detail, dashboard, enrollment_detail, home, lesson_page
+from .operator import operator_action_plans, operator_cohort, operator_cohorts, operator_import, operator_progress
+from .participant import action_plan_page, course_detail, dashboard, enrollment_detail, home, lesson_page
 
 __all__ = [
+    "action_plan_page",
+    "operator_action_plans",
     "course_detail",
     "dashboard",
     "enrollment_detail",

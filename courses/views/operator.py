@@ -17,8 +17,14 @@ from ..extensions import cohort_actions, progress_columns
 from ..forms import CohortForm, EnrollmentUploadForm
 from ..models import Cohort
 from ..permissions import operator_required
-from ..reports import cohort_progress_csv_response, cohort_progress_xlsx_response
+from ..reports import (
+    cohort_action_plans_csv_response,
+    cohort_action_plans_xlsx_response,
+    cohort_progress_csv_response,
+    cohort_progress_xlsx_response,
+)
 from ..selectors import (
+    cohort_action_plans,
     cohort_list,
     cohort_participants,
     cohort_progress_report,
@@ -164,4 +170,21 @@ def operator_progress(request: HttpRequest, pk: int) -> HttpResponse:
     report = cohort_progress_report(cohort=cohort, unit=unit, state=state, sort=request.GET.get("sort", "name"))
     return render(
         request, "courses/operator/progress.html", {"cohort": cohort, "report": report, "columns": progress_columns()}
+    )
+
+
+@operator_required
+def operator_action_plans(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cohort's submitted action plans, with CSV and XLSX exports (the API's rows)."""
+    cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
+    export = {"csv": cohort_action_plans_csv_response, "xlsx": cohort_action_plans_xlsx_response}.get(
+        request.GET.get("format")
+    )
+    if export is not None:
+        return export(cohort=cohort)
+    plans = list(cohort_action_plans(cohort=cohort))
+    return render(
+        request,
+        "courses/operator/action_plans.html",
+        {"cohort": cohort, "plans": plans, "participants": cohort.enrollments.count()},
     )

@@ -1,18 +1,24 @@
 """Participants' pages: the catalogue, their dashboard, their course and its lessons."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from ..errors import ModuleLocked, NotEnrolled
+from ..errors import ActionPlanClosed, ActionPlanInvalid, ModuleLocked, NotEnrolled
 from ..extensions import dashboard_templates
+from ..forms import ActionPlanForm
 from ..models import Enrollment, Lesson
+from ..rendering import markdown_to_html
 from ..selectors import (
     LessonAccessReason,
+    course_jp_parts,
     course_list_published,
     course_outline,
+    enrollment_action_plan,
     enrollments_progress,
     lesson_access,
     lesson_view,
@@ -20,7 +26,7 @@ from ..selectors import (
     participant_enrollments,
     user_is_operator,
 )
-from ..services import lesson_complete
+from ..services import action_plan_submit, lesson_complete
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -35,7 +41,11 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     outline = course_outline(slug=slug)
     if outline is None:
         raise Http404
-    return render(request, "courses/course_detail.html", {"outline": outline})
+    return render(
+        request,
+        "courses/course_detail.html",
+        {"outline": outline, "course": outline.course, "jp_parts": course_jp_parts(course=outline.course)},
+    )
 
 
 @login_required
@@ -65,7 +75,69 @@ def enrollment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "courses/enrollment_detail.html",
-        {"progress": progress, "modules": modules, "done": done, "outline": outline},
+        {
+            "progress": progress,
+            "modules": modules,
+            "done": done,
+            "outline": outline,
+            "course": outline.course,
+            "jp_parts": course_jp_parts(course=outline.course),
+            "action_plan": enrollment_action_plan(enrollment=enrollment),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The participant's action plan: the course's instructions and the form (read-only once completed)."""
+    enrollment = get_object_or_404(participant_enrollments(user=request.user).select_related("cohort__course"), pk=pk)
+    course = enrollment.cohort.course
+    if not (course.action_plan_required or course.action_plan_title):
+        raise Http404
+    plan = enrollment_action_plan(enrollment=enrollment)
+    status = 200
+    if plan is not None:
+        initial = {"change": plan.change, "lead": plan.lead, "due_on": plan.due_on, "indicator": plan.indicator}
+    else:
+        initial = {}
+    form = ActionPlanForm(initial=initial)
+    closed = enrollment.completed_at is not None
+    if request.method == "POST":
+        form = ActionPlanForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                action_plan_submit(enrollment=enrollment, **form.cleaned_data)
+            except ActionPlanClosed as exc:
+                messages.error(request, str(exc.message))
+                status, closed = exc.http_status, True
+            except ActionPlanInvalid as exc:
+                for field, problems in exc.errors.items():
+                    for problem in problems:
+                        form.add_error(field, str(problem))
+            else:
+                enrollment.refresh_from_db(fields=["completed_at"])
+                if enrollment.completed_at:
+                    messages.success(request, _("Your action plan has been submitted and the training is completed."))
+                else:
+                    messages.success(
+                        request,
+                        _("Your action plan has been saved. You can revise it until the training is completed."),
+                    )
+                return redirect("courses:action-plan", pk=enrollment.pk)
+    return render(
+        request,
+        "courses/action_plan.html",
+        {
+            "enrollment": enrollment,
+            "course": course,
+            "instructions_html": markdown_to_html(course.action_plan_instructions),
+            "plan": plan,
+            "form": form,
+            "closed": closed,
+        },
+        status=status,
     )
 
 

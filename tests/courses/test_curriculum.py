@@ -205,10 +205,19 @@ def test_removing_the_only_lesson_left_undone_completes_the_module(
     assert "module progress" not in again.counts and not again.changed
 
 
+def action_plan_not_required(gcio_copy: Path) -> None:
+    """The course as loaded from ``gcio_copy`` completes with its modules alone (no action plan needed)."""
+    course_file = gcio_copy / "course.yaml"
+    text = course_file.read_text(encoding="utf-8")
+    course_file.write_text(text.replace("action_plan:\n", "action_plan:\n  required: false\n", 1), encoding="utf-8")
+
+
 def test_removing_the_last_lesson_left_undone_completes_the_course_once(
     gcio_copy: Path, signals, django_capture_on_commit_callbacks
 ):
+    action_plan_not_required(gcio_copy)
     curriculum_load(slug="gcio", source_dir=gcio_copy)
+    assert Course.objects.get(slug="gcio").action_plan_required is False
     enrollment = EnrollmentFactory(cohort=CohortFactory(course=Course.objects.get(slug="gcio")))
     *first_three, last = gcio_modules()
     for module in first_three:

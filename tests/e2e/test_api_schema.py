@@ -2,6 +2,7 @@
 PostgreSQL) as anyone, a participant and an operator, and fails on a server error or a response the schema
 does not describe."""
 
+import datetime
 import os
 import subprocess
 import time
@@ -62,7 +63,7 @@ def seed(*, media: Path) -> Seeded:
     from certificates.models import Certificate
     from certificates.services import archive_request
     from courses.models import Course, Lesson
-    from courses.services import curriculum_load, lesson_complete
+    from courses.services import action_plan_submit, curriculum_load, lesson_complete
     from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, UserFactory
 
     storages = {
@@ -86,6 +87,13 @@ def seed(*, media: Path) -> Seeded:
             quiz = Quiz.objects.get(module=module)
             started = attempt_start(user=participant.user, quiz=quiz)
             attempt_submit(attempt=started.attempt, answers=_answer_key(started.attempt))
+        action_plan_submit(
+            enrollment=enrollment,
+            change="Menyatukan antrean aplikasi dan loket di lima puskesmas.",
+            lead="Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
+            due_on=datetime.date(2027, 6, 30),
+            indicator="Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
+        )
         first_quiz = Quiz.objects.filter(module__course=course).order_by("module__order").first()
         attempt_start(user=participant.user, quiz=first_quiz)  # one open attempt, to save answers to
         certificate = Certificate.objects.get(enrollment=enrollment)
@@ -101,6 +109,7 @@ def seed(*, media: Path) -> Seeded:
         "quizzes": list(Quiz.objects.filter(module__course=course).values_list("pk", flat=True)),
         "attempts": list(Attempt.objects.filter(enrollment=enrollment).values_list("pk", flat=True)),
         "cohorts": [cohort.pk],
+        "enrollments": [enrollment.pk],
         "archives": [archive.pk],
         "codes": [code_display(certificate.code)],
         "courses": ["gcio"],
@@ -114,19 +123,22 @@ BINDINGS = [
     (r"^/api/v1/quizzes/\{id\}/", "path.id", "quizzes"),
     (r"^/api/v1/attempts/\{id\}/", "path.id", "attempts"),
     (r"^/api/v1/cohorts/\{id\}/", "path.id", "cohorts"),
+    (r"^/api/v1/enrollments/\{id\}/", "path.id", "enrollments"),
     (r"^/api/v1/certificate-archives/\{id\}/", "path.id", "archives"),
     (r"^/api/v1/(certificates|verify)/\{code\}/", "path.code", "codes"),
     (r"^/api/v1/courses/\{slug\}/", "path.slug", "courses"),
 ]
 # Where a request the schema allows may still be refused with 400 for what no schema can say: credentials
 # that match no account, a cohort name already taken or dates in the wrong order, a file's rows, question
-# and choice ids that are not the attempt's. Everywhere else a schema-valid request must not get 400.
+# and choice ids that are not the attempt's, an action plan's text that is only spaces. Everywhere else a schema-valid request must not get 400.
 SEMANTIC_400 = [
     ("POST", r"^/api/v1/auth/token/$"),
     ("POST", r"^/api/v1/cohorts/$"),
     ("POST", r"^/api/v1/cohorts/\{id\}/enrollments/import/$"),
     ("PUT", r"^/api/v1/attempts/\{id\}/answers/$"),
     ("POST", r"^/api/v1/attempts/\{id\}/submit/$"),
+    # Text of the right length that is only spaces: trimmed, it is too short.
+    ("PUT", r"^/api/v1/enrollments/\{id\}/action-plan/$"),
 ]
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

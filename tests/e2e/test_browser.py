@@ -7,6 +7,7 @@ Every page visited is checked in Indonesian and English and at phone width (see 
 """
 
 import csv
+import datetime
 import io
 import re
 from pathlib import Path
@@ -19,7 +20,7 @@ from assessments.models import Question, QuestionKind
 from certificates.codes import code_display
 from certificates.models import Certificate
 from courses.models import Cohort, Course, Enrollment, LessonCompletion
-from courses.services import lesson_complete, quiz_result_record
+from courses.services import action_plan_submit, lesson_complete, quiz_result_record
 from tests.courses.enrollment_files import csv_bytes, nip_for, person
 from tests.e2e.conftest import DESKTOP, PHONE, import_playwright
 from tests.factories import CohortFactory, EnrollmentFactory, UserFactory
@@ -31,6 +32,19 @@ playwright = import_playwright()
 expect = playwright.expect
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
+ACTION_PLAN = {
+    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
+    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
+    "due_on": "2027-06-30",
+    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
+}
+
+
+def submit_action_plan(enrollment) -> None:
+    """What the participant writes on the action-plan page, through the service (completes the course)."""
+    action_plan_submit(
+        enrollment=enrollment, **{**ACTION_PLAN, "due_on": datetime.date.fromisoformat(ACTION_PLAN["due_on"])}
+    )
 
 
 @pytest.fixture
@@ -167,11 +181,24 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
         answer_quiz(page, right=True)
         expect(page.locator(".quiz-score")).to_have_class(re.compile(r"\bpass\b"))
         page.get_by_role("link", name="Kembali ke pelatihan").click()
+    # Every module done: the training waits for the action plan, written on its own page.
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at is None
+    expect(page.locator(".action-plan-card .badge")).to_have_text("Belum dikirim")
+    page.get_by_role("link", name="Tulis rencana aksi").click()
+    expect(page).to_have_url(f"{live_server.url}/learn/{enrollment.pk}/action-plan/")
+    site_check.page(page, "11-action-plan")
+    page.fill("#id_change", ACTION_PLAN["change"])
+    page.fill("#id_lead", ACTION_PLAN["lead"])
+    page.fill("#id_due_on", ACTION_PLAN["due_on"])
+    page.fill("#id_indicator", ACTION_PLAN["indicator"])
+    page.get_by_role("button", name="Kirim rencana aksi").click()
+    expect(page.locator(".messages")).to_contain_text("pelatihan dinyatakan selesai")
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
     certificate = Certificate.objects.get(enrollment=enrollment)
 
-    # The dashboard links the certificate (issued in-process as the last quiz was passed).
+    # The dashboard links the certificate (issued in-process as the action plan was submitted).
     page.get_by_role("link", name="Pelatihan saya").first.click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.locator(".progress")).to_have_attribute("aria-valuenow", "100")
@@ -301,6 +328,7 @@ def test_verifier_journey(live_server, new_page, site_check, gcio, operator, set
         for lesson in module.lessons.all():
             lesson_complete(enrollment=enrollment, lesson=lesson)
         quiz_result_record(enrollment=enrollment, module=module, score_percent=90, passed=True)
+    submit_action_plan(enrollment)
     certificate = Certificate.objects.get(enrollment=enrollment)  # issued in-process on completion
 
     # The QR code on the PDF, as a phone camera would read it, opened exactly as decoded.
@@ -366,6 +394,7 @@ def test_admin_works_under_the_content_security_policy(live_server, new_page, gc
         for lesson in module.lessons.all():
             lesson_complete(enrollment=enrollment, lesson=lesson)
         quiz_result_record(enrollment=enrollment, module=module, score_percent=90, passed=True)
+    submit_action_plan(enrollment)
     certificate = Certificate.objects.get(enrollment=enrollment)
     page = new_page(DESKTOP)
     page.goto("/admin/login/")

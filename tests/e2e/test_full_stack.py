@@ -67,6 +67,14 @@ def _token(username: str) -> str:
     return Token.objects.get_or_create(user=get_user_model().objects.get(username=username))[0].key
 
 
+ACTION_PLAN = {
+    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
+    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
+    "due_on": "2027-06-30",
+    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
+}
+
+
 def _participant_journey(base: str, nip: str, tokens: dict[str, str], answer_key: dict[int, set[int]]) -> str:
     """Everything a participant does over HTTP, module by module; returns their verification URL."""
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -86,8 +94,15 @@ def _participant_journey(base: str, nip: str, tokens: dict[str, str], answer_key
             result = client.post(f"/api/v1/attempts/{attempt.json()['id']}/submit/", json={"answers": answers})
             assert result.status_code == 200, result.text
             assert result.json()["passed"] is True and result.json()["score_percent"] == 100
+        # Every module done, the action plan still missing: not completed yet.
+        (enrollment,) = client.get("/api/v1/me/enrollments/").json()
+        assert enrollment["completed_at"] is None and enrollment["progress_percent"] == 99
+        assert enrollment["action_plan"] == {"required": True, "submitted_at": None}
+        plan = client.put(f"/api/v1/enrollments/{enrollment['id']}/action-plan/", json=ACTION_PLAN)
+        assert plan.status_code == 200, plan.text
         (enrollment,) = client.get("/api/v1/me/enrollments/").json()
         assert enrollment["progress_percent"] == 100 and enrollment["completed_at"]
+        assert enrollment["action_plan"]["submitted_at"] == plan.json()["submitted_at"]
 
         def certificate():
             items = client.get("/api/v1/me/certificates/").json()
