@@ -74,7 +74,14 @@ def set_key(data: dict, dotted: str, value) -> None:
         data[last] = value
 
 
-DELETE = object()
+class _Delete:
+    """Marks a key to remove; its repr names it, so test ids are the same in every process."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 COURSE_ERRORS = [
     ("audience", DELETE, "'audience' is required"),
