@@ -223,7 +223,7 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
     While the attempt is open: its questions and choices in the attempt's own order, and the saved
     answers — nothing that tells a correct choice from a wrong one. Once graded: also the score, and
     by ``review_mode`` either the lessons to revisit (``revisit_lessons``) or each question's
-    correctness and explanation (``review``), never both.
+    correctness, explanation and correct choices (``review``), never both.
     """
     quiz = attempt.quiz
     graded = attempt.status != AttemptStatus.IN_PROGRESS
@@ -235,8 +235,9 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
     elif mode == ReviewMode.REVISIT:
         question_fields += ["lesson_id", "lesson__title", "lesson__order", "lesson__module__order"]
     questions = {q["id"]: q for q in Question.objects.filter(pk__in=attempt.question_order).values(*question_fields)}
+    choice_fields = ["id", "text"] + (["is_correct"] if mode == ReviewMode.FULL else [])
     choices = {
-        c["id"]: c for c in Choice.objects.filter(question_id__in=list(questions)).order_by().values("id", "text")
+        c["id"]: c for c in Choice.objects.filter(question_id__in=list(questions)).order_by().values(*choice_fields)
     }
     payload_questions = []
     for qid in attempt.question_order:
@@ -282,6 +283,8 @@ def attempt_detail(*, attempt: Attempt) -> dict[str, Any]:
                     "question": q["id"],
                     "correct": bool(attempt.results.get(str(q["id"]), False)),
                     "explanation": questions[q["id"]]["explanation"],
+                    # The right answer, stated on the page once the full review is open (not in the API).
+                    "correct_choices": [c["id"] for c in q["choices"] if choices[c["id"]]["is_correct"]],
                 }
                 for q in payload_questions
             ]

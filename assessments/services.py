@@ -24,7 +24,7 @@ from courses.curriculum import (
 )
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
-from courses.services import quiz_result_record
+from courses.services import module_help_clear, module_help_request, quiz_result_record
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
 from .models import (
@@ -38,7 +38,7 @@ from .models import (
     Quiz,
     ReviewPolicy,
 )
-from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry
+from .selectors import attempt_is_past_deadline, attempts_allowed, attempts_due_for_expiry, quiz_standing
 
 logger = logging.getLogger(__name__)
 
@@ -415,7 +415,8 @@ def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.date
     """Grade the locked, open ``attempt`` on its saved answers, close it and report to courses.
 
     A fixed number of queries whatever the quiz size: the saved answers, one conditional update,
-    then courses' ``quiz_result_record``.
+    then courses' ``quiz_result_record``; a fail that used the last attempt also asks courses to flag
+    the module as needing the operator (``module_help_request``: the operator is emailed once).
     """
     saved = {
         qid: set(ids) for qid, ids in Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids")
@@ -445,7 +446,21 @@ def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.date
         setattr(attempt, name, value)
     enrollment = Enrollment(pk=attempt.enrollment_id)
     quiz_result_record(enrollment=enrollment, module=attempt.quiz.module, score_percent=score, passed=passed)
+    if not passed:
+        help_request_if_out_of_attempts(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
     return attempt
+
+
+def help_request_if_out_of_attempts(*, enrollment_id: int, quiz: Quiz) -> bool:
+    """Flag the quiz's module as needing the operator when the enrolment has used every attempt without
+    a pass (courses' ``module_help_request``: the operator is emailed once); True if newly flagged.
+
+    Idempotent. Called after each failed grading, and by the pages when they find a participant out of
+    attempts whose module is not flagged yet (attempts used up before the flag existed)."""
+    standing = quiz_standing(enrollment_id=enrollment_id, quiz=quiz)
+    if standing.attempts_left or standing.attempt_open or standing.passed:
+        return False
+    return module_help_request(enrollment_id=enrollment_id, module_id=quiz.module_id)
 
 
 def answers_save(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]]) -> int:
@@ -536,8 +551,8 @@ def allowance_grant(
 ) -> AttemptAllowance:
     """Give ``enrollment`` ``extra`` more attempts at ``quiz``, on top of any granted before.
 
-    Side effects: creates or increments the AttemptAllowance. Not idempotent by design: each grant
-    adds. Raises ValueError when ``extra`` is not positive.
+    Side effects: creates or increments the AttemptAllowance and lifts the module's "needs help"
+    flag. Not idempotent by design: each grant adds. Raises ValueError when ``extra`` is not positive.
     """
     if extra < 1:
         raise ValueError("extra must be at least 1")
@@ -552,4 +567,6 @@ def allowance_grant(
             updated_at=timezone.now(),
         )
         allowance.refresh_from_db()
+    # Another chance: the participant no longer waits for the operator.
+    module_help_clear(enrollment_id=enrollment.pk, module_id=quiz.module_id)
     return allowance

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from courses.errors import DomainError
-from courses.selectors import module_access
+from courses.selectors import StepKind, enrollment_next_step, module_access
 
 from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
@@ -21,8 +21,9 @@ from .selectors import (
     attempt_is_past_deadline,
     quiz_get,
     quiz_overview,
+    quiz_standing,
 )
-from .services import answers_save, attempt_expire, attempt_start, attempt_submit
+from .services import answers_save, attempt_expire, attempt_start, attempt_submit, help_request_if_out_of_attempts
 
 
 def _unavailable(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -35,6 +36,18 @@ def _api_url(name: str, pk: int) -> str:
         return reverse(name, args=[pk])
     except NoReverseMatch:
         return ""
+
+
+def _out_of_attempts_unflagged(attempts_left, attempt_open, passed, step, enrollment, quiz) -> bool:
+    """Out of attempts, yet the next step is still this quiz: used up before the "needs help" flag existed.
+    Flag it now (idempotent, the operator is told once); True when the step must be read again."""
+    if attempts_left or attempt_open or passed or step.kind != StepKind.QUIZ or step.url != _quiz_url(quiz):
+        return False
+    return help_request_if_out_of_attempts(enrollment_id=enrollment.pk, quiz=quiz)
+
+
+def _quiz_url(quiz) -> str:
+    return reverse("assessments:quiz", args=[quiz.pk])
 
 
 @login_required
@@ -54,6 +67,10 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if access.enrollment is None:
         return _unavailable(request, NotEnrolled.message)
     overview = quiz_overview(quiz=quiz, enrollment=access.enrollment)
+    passed = any(attempt.passed for attempt in overview.attempts)
+    step = enrollment_next_step(enrollment=access.enrollment)
+    if _out_of_attempts_unflagged(overview.attempts_left, overview.open_attempt, passed, step, access.enrollment, quiz):
+        step = enrollment_next_step(enrollment=access.enrollment)
     return render(
         request,
         "assessments/quiz_detail.html",
@@ -61,8 +78,11 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overview": overview,
             "quiz": quiz,
             "locked": not access.allowed,
+            "passed": passed,
             "module": quiz.module,
             "enrollment": access.enrollment,
+            # Where the participant goes on once this quiz offers nothing more (passed, or out of attempts).
+            "step": step,
         },
     )
 
@@ -132,12 +152,29 @@ def attempt_take(request: HttpRequest, pk: int) -> HttpResponse:
             "attempt": attempt,
             "detail": detail,
             "questions": questions,
+            # The instruction for multiple-answer questions is said once, above them all.
+            "has_multiple": any(question["multiple"] for question in questions),
             "remaining_seconds": remaining,
             # What the timer shows without JavaScript (minutes:seconds when the page was made).
             "remaining_display": "" if remaining is None else f"{remaining // 60}:{remaining % 60:02d}",
             "save_url": _api_url("api-attempt-answers", attempt.pk),
         },
     )
+
+
+def _review_item(number: int, question: dict, chosen_ids: set[int], review: dict | None) -> dict:
+    """One question of the full review as the page states it: the answer given, whether it was right, and
+    the right answer. A true/false question states what the statement is ("This statement: False")."""
+    correct_ids = set(review["correct_choices"]) if review else set()
+    return {
+        "number": number,
+        "text": question["text"],
+        "kind": question["kind"],
+        "true_false": question["kind"] == QuestionKind.TRUE_FALSE,
+        "chosen": [c["text"] for c in question["choices"] if c["id"] in chosen_ids],
+        "correct_answers": [c["text"] for c in question["choices"] if c["id"] in correct_ids],
+        "review": review,
+    }
 
 
 @login_required
@@ -159,16 +196,27 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
         saved = {answer["question"]: set(answer["choices"]) for answer in detail["answers"]}
         review = {item["question"]: item for item in detail["review"]}
         questions = [
-            {
-                "number": number,
-                "text": question["text"],
-                "chosen": [c["text"] for c in question["choices"] if c["id"] in saved.get(question["id"], ())],
-                "review": review.get(question["id"]),
-            }
+            _review_item(number, question, saved.get(question["id"], set()), review.get(question["id"]))
             for number, question in enumerate(detail["questions"], start=1)
         ]
+    standing = quiz_standing(enrollment_id=attempt.enrollment_id, quiz=attempt.quiz)
+    step = None
+    if standing.passed or not standing.attempts_left:  # otherwise the page offers another attempt
+        step = enrollment_next_step(enrollment=attempt.enrollment)
+        if _out_of_attempts_unflagged(
+            standing.attempts_left, standing.attempt_open, standing.passed, step, attempt.enrollment, attempt.quiz
+        ):
+            step = enrollment_next_step(enrollment=attempt.enrollment)
     return render(
         request,
         "assessments/attempt_result.html",
-        {"attempt": attempt, "detail": detail, "questions": questions, "module": attempt.quiz.module},
+        {
+            "attempt": attempt,
+            "detail": detail,
+            "questions": questions,
+            "module": attempt.quiz.module,
+            # Passed (this attempt or another): no retry, the next step instead.
+            "quiz_passed": standing.passed,
+            "step": step,
+        },
     )

@@ -18,6 +18,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
         from courses.extensions import (
             ProgressColumn,
             register_cohort_action,
+            register_completion_template,
             register_dashboard_template,
             register_enrollment_extra,
             register_progress_column,
@@ -36,6 +37,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
             )
         )
         register_dashboard_template("certificates/dashboard_certificate.html")
+        register_completion_template("certificates/completion_certificate.html")
         register_cohort_action(
             "certificates", _("Certificates"), lambda cohort: reverse("certificates:cohort", args=[cohort.pk])
         )

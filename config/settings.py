@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the status a verification (by code or by credential) answers with.
+    "ENUM_NAME_OVERRIDES": {"VerificationStatusEnum": ["valid", "revoked", "not_found"]},
 }
 
 # Throttling and failed sign-ins count in this cache; use Redis (CACHE_URL=redis://…) when several

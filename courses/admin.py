@@ -71,7 +71,16 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ("course",)
     search_fields = ("name", "enrollments__participant__nip")
     date_hierarchy = "starts_on"
-    fields = ("course", "name", "starts_on", "ends_on", "enrollments_link")
+    fields = (
+        "course",
+        "name",
+        "starts_on",
+        "ends_on",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "enrollments_link",
+    )
     readonly_fields = ("enrollments_link",)
     # No enrolment inline: a cohort has hundreds of participants, and an inline costs a query and
     # several form fields per row (past DATA_UPLOAD_MAX_NUMBER_FIELDS). The enrolment changelist,

@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     # older than the grace (the normal path's time) and younger than the window.
     "INVITATION_SWEEP_GRACE_SECONDS": 300,
     "INVITATION_SWEEP_DAYS": 7,
+    # The help sweep re-sends the operator's "needs help" emails that never went out (a lost message)
+    # for flags older than the grace and younger than the window.
+    "HELP_SWEEP_GRACE_SECONDS": 300,
+    "HELP_SWEEP_DAYS": 7,
     # Password-reset emails sent to one address within the window (further requests send none).
     "PASSWORD_RESET_EMAILS": 3,
     "PASSWORD_RESET_WINDOW_SECONDS": 60 * 60,
@@ -60,6 +64,7 @@ def site_url() -> str:
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "courses-invitations-sweep": {"task": "courses.tasks.invitations_sweep_task", "schedule": 600.0},
     "courses-enrollment-uploads-purge": {"task": "courses.tasks.enrollment_uploads_purge_task", "schedule": 900.0},
+    "courses-help-sweep": {"task": "courses.tasks.module_help_sweep_task", "schedule": 600.0},
 }
 
 # What members of the operators group (``OPERATORS_GROUP``) may do with this app's models, as

@@ -1,14 +1,16 @@
 """Email messages the courses app sends, rendered in Indonesian with an English copy below."""
 
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .conf import site_url
-from .models import ParticipantProfile
+from .conf import courses_setting, site_url
+from .models import ModuleProgress, ParticipantProfile
 from .tokens import invitation_token_generator
 
 
@@ -31,3 +33,31 @@ def invitation_message(*, profile: ParticipantProfile, connection=None) -> Email
         subject = render_to_string("courses/email/invitation_subject.txt", context).strip()
     body = bilingual_text("courses/email/invitation.txt", context)
     return EmailMultiAlternatives(subject=subject, body=body, to=[user.email], connection=connection)
+
+
+def help_recipients(cohort) -> list[str]:
+    """The cohort's contact email or, without one, the active operators' (superusers included)."""
+    if cohort.contact_email:
+        return [cohort.contact_email]
+    operators = get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(groups__name=courses_setting("OPERATORS_GROUP")), is_active=True
+    )
+    return sorted(set(operators.exclude(email="").values_list("email", flat=True)))
+
+
+def help_needed_message(*, progress: ModuleProgress, connection=None) -> EmailMultiAlternatives | None:
+    """The email telling the operator that a participant is stuck in a module; None without a recipient."""
+    enrollment = progress.enrollment
+    recipients = help_recipients(enrollment.cohort)
+    if not recipients:
+        return None
+    context = {
+        "participant": enrollment.participant,
+        "cohort": enrollment.cohort,
+        "module": progress.module,
+        "progress_url": site_url() + reverse("courses:operator-progress", args=[enrollment.cohort_id]),
+    }
+    with translation.override("id"):
+        subject = render_to_string("courses/email/help_needed_subject.txt", context).strip()
+    body = bilingual_text("courses/email/help_needed.txt", context)
+    return EmailMultiAlternatives(subject=subject, body=body, to=recipients, connection=connection)

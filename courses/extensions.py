@@ -73,6 +73,21 @@ def dashboard_templates() -> list[str]:
     return list(_dashboard_templates)
 
 
+# Templates that other apps add to the page a participant sees once the course is completed, rendered
+# with ``item`` (the EnrollmentProgressView) in the context: the certificate, the credential, what to
+# do with them. The first block may mark its main link ``data-primary-action`` (the page's one).
+_completion_templates: list[str] = []
+
+
+def register_completion_template(template: str) -> None:
+    if template not in _completion_templates:
+        _completion_templates.append(template)
+
+
+def completion_templates() -> list[str]:
+    return list(_completion_templates)
+
+
 @dataclass(frozen=True)
 class CohortAction:
     """A button an app adds to an operator's cohort page: ``label`` and ``url_for(cohort)``."""

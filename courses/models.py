@@ -132,6 +132,10 @@ class Cohort(models.Model):
     name = models.CharField(_("name"), max_length=150, validators=[visible_text_validate])
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
+    # Whom a participant who is stuck (e.g. out of quiz attempts) contacts; the email is also told.
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True, validators=[visible_text_validate])
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True, validators=[visible_text_validate])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -205,6 +209,10 @@ class ModuleProgress(models.Model):
     best_score = models.PositiveSmallIntegerField(_("best quiz score (%)"), null=True, blank=True)
     quiz_passed_at = models.DateTimeField(_("quiz passed at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # The participant cannot go on alone (all quiz attempts used without a pass) since then; cleared
+    # when an operator gives another chance. ``help_notified_at``: when the operator was emailed.
+    help_needed_at = models.DateTimeField(_("needs help since"), null=True, blank=True)
+    help_notified_at = models.DateTimeField(_("operator notified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("module progress")

@@ -42,3 +42,28 @@ def enrollment_uploads_purge_task() -> int:
     if deleted:
         logger.info("deleted %d stale staged enrolment files", deleted)
     return deleted
+
+
+@shared_task(
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def module_help_notify_task(progress_id: int) -> bool:
+    """Tell the operator that a participant needs help with a module (idempotent: one email per time)."""
+    return services.module_help_notify(progress_id=progress_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def module_help_sweep_task() -> int:
+    """Periodic (beat): enqueue the operator's "needs help" emails whose message was lost; returns how many."""
+    progress_ids = selectors.module_help_pending()
+    for progress_id in progress_ids:
+        module_help_notify_task.delay(progress_id)
+    if progress_ids:
+        logger.info("re-enqueued %d lost help notifications", len(progress_ids))
+    return len(progress_ids)

@@ -12,6 +12,7 @@ app_name = "courses"
 urlpatterns = [
     path("", views.home, name="home"),
     path("courses/<slug:slug>/", views.course_detail, name="course-detail"),
+    path("courses/<slug:slug>/selesai/", views.completion, name="completion"),
     path(
         "accounts/login/",
         LoginView.as_view(template_name="courses/auth/login.html", authentication_form=NipAuthenticationForm),
@@ -60,6 +61,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("learn/<int:pk>/", views.enrollment_detail, name="enrollment"),
     path("learn/<int:pk>/action-plan/", views.action_plan_page, name="action-plan"),
+    path("learn/<int:pk>/modules/<int:module_pk>/help/", views.module_help, name="module-help"),
     path("lessons/<int:pk>/", views.lesson_page, name="lesson"),
     path("operator/cohorts/", views.operator_cohorts, name="operator-cohorts"),
     path("operator/cohorts/<int:pk>/progress/", views.operator_progress, name="operator-progress"),

@@ -33,7 +33,9 @@ EXPECTED = {  # code -> status, as the contract and the schema give them
     # The action plan.
     "course_completed": 409,
     "no_action_plan": 404,
-    # Document and credential checks (not wired to views yet).
+    # Official certificates: a seal that cannot seal; checking a PDF someone received; credentials.
+    "seal_unavailable": 503,
+    "file_required": 400,
     "not_pdf": 400,
     "too_large": 400,
     "encrypted": 400,

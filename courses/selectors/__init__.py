@@ -20,6 +20,16 @@ from .catalogue import (
 )
 from .cohorts import cohort_enrollments, cohort_list, cohort_participants, cohort_units
 from .invitations import invitations_pending
+from .journey import (
+    NextStep,
+    StepKind,
+    completion_url,
+    enrollment_next_step,
+    help_url,
+    module_help_needed,
+    module_help_pending,
+    next_steps,
+)
 from .progress import (
     PROGRESS_SORTS,
     PROGRESS_STATES,
@@ -41,6 +51,14 @@ __all__ = [
     "action_plan_row",
     "cohort_action_plans",
     "enrollment_action_plan",
+    "NextStep",
+    "StepKind",
+    "completion_url",
+    "enrollment_next_step",
+    "help_url",
+    "module_help_needed",
+    "module_help_pending",
+    "next_steps",
     "PROGRESS_SORTS",
     "PROGRESS_STATES",
     "CohortProgressReport",

@@ -51,6 +51,9 @@ class ModuleProgressView:
     lessons_total: int
     has_quiz: bool
     quiz_passed: bool
+    # All quiz attempts used without a pass: the participant waits for the operator.
+    needs_help: bool = False
+    quiz: dict[str, Any] | None = None  # the "quiz" module extra (title, url, …)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class EnrollmentProgressView:
     def column_values(self) -> list[Any]:
         """The cells of the report columns other apps registered (``extensions.progress_columns``)."""
         return [column.value(self.extras) for column in progress_columns()]
+
+
+_NO_PROGRESS = (None, False, False, False)
 
 
 def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentProgressView]:
@@ -129,17 +135,18 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
     quizzes = module_extras(all_module_ids, ["quiz"])["quiz"]
 
     enrollment_ids = [e.pk for e in rows]
-    # (best_score, quiz passed, module completed) per (enrollment, module), as plain tuples.
-    progress: dict[tuple[int, int], tuple[int | None, bool, bool]] = {
-        (enrollment_id, module_id): (best, passed, completed)
-        for enrollment_id, module_id, best, passed, completed in ModuleProgress.objects.filter(
+    # (best_score, quiz passed, module completed, needs help) per (enrollment, module), as plain tuples.
+    progress: dict[tuple[int, int], tuple[int | None, bool, bool, bool]] = {
+        (enrollment_id, module_id): (best, passed, completed, help_needed)
+        for enrollment_id, module_id, best, passed, completed, help_needed in ModuleProgress.objects.filter(
             enrollment__in=enrollments
         )
         .annotate(
             passed=ExpressionWrapper(Q(quiz_passed_at__isnull=False), output_field=BooleanField()),
             completed=ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField()),
+            help_needed=ExpressionWrapper(Q(help_needed_at__isnull=False), output_field=BooleanField()),
         )
-        .values_list("enrollment_id", "module_id", "best_score", "passed", "completed")
+        .values_list("enrollment_id", "module_id", "best_score", "passed", "completed", "help_needed")
     }
     lessons_done: dict[tuple[int, int], int] = {
         (enrollment_id, module_id): n
@@ -153,11 +160,11 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
     result = []
     for enrollment in rows:
         modules = modules_by_course.get(enrollment.cohort.course_id, [])
-        completed = {m.pk for m in modules if progress.get((enrollment.pk, m.pk), (None, False, False))[2]}
+        completed = {m.pk for m in modules if progress.get((enrollment.pk, m.pk), _NO_PROGRESS)[2]}
         states = _states(modules, completed)
         views, done, total = [], 0, 0
         for module in modules:
-            best_score, quiz_passed, _ = progress.get((enrollment.pk, module.pk), (None, False, False))
+            best_score, quiz_passed, _, help_needed = progress.get((enrollment.pk, module.pk), _NO_PROGRESS)
             has_quiz = quizzes.get(module.pk) is not None
             done_lessons = min(lessons_done.get((enrollment.pk, module.pk), 0), module.lesson_count)
             items = module.lesson_count + int(has_quiz)
@@ -172,6 +179,8 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
                     lessons_total=module.lesson_count,
                     has_quiz=has_quiz,
                     quiz_passed=quiz_passed,
+                    needs_help=help_needed and module.pk not in completed,
+                    quiz=quizzes.get(module.pk),
                 )
             )
         if enrollment.completed_at:

@@ -4,6 +4,7 @@ from .action_plans import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN, action_pla
 from .cohorts import cohort_create
 from .curriculum import curriculum_load
 from .enrollment import EnrollmentImportResult, enrollment_import
+from .help import module_help_clear, module_help_notify, module_help_request
 from .invitations import invitations_send
 from .progress import lesson_complete, quiz_result_record
 from .uploads import (
@@ -29,5 +30,8 @@ __all__ = [
     "enrollment_uploads_purge",
     "invitations_send",
     "lesson_complete",
+    "module_help_clear",
+    "module_help_notify",
+    "module_help_request",
     "quiz_result_record",
 ]

@@ -1,10 +1,21 @@
 """Server-rendered pages of the courses app: ``participant`` and ``operator`` pages, re-exported for urls.py."""
 
 from .operator import operator_action_plans, operator_cohort, operator_cohorts, operator_import, operator_progress
-from .participant import action_plan_page, course_detail, dashboard, enrollment_detail, home, lesson_page
+from .participant import (
+    action_plan_page,
+    completion,
+    course_detail,
+    dashboard,
+    enrollment_detail,
+    home,
+    lesson_page,
+    module_help,
+)
 
 __all__ = [
     "action_plan_page",
+    "completion",
+    "module_help",
     "operator_action_plans",
     "course_detail",
     "dashboard",

@@ -129,7 +129,9 @@ def test_submitting_without_javascript_saves_and_grades(web, enrollment, quiz):
     html = web.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "83%" in html and "Passed" in html
     assert "5 of 6 questions answered right." in html
-    assert "2 attempts left" in html
+    # Passed: no retry and no count of attempts left; the one primary action goes on to what comes next.
+    assert "attempts left" not in html and "Try again" not in html
+    assert html.count("data-primary-action") == 1
     assert html.count("Because.") == 6  # the review with explanations
     assert "no answer" in html
     # The attempt page now sends to the result, and posting again changes nothing.

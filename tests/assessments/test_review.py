@@ -143,7 +143,9 @@ def test_a_failed_attempt_with_attempts_left_reveals_no_answer_key(api_client, c
     links = re.findall(r'<a href="/lessons/(\d+)/">([^<]+)</a>', html)
     assert links == [(str(lessons[n].pk), f"Materi {n}") for n in (1, 2, 3)]
     assert re.search(
-        rf'<form method="post" action="/quizzes/{quiz.pk}/">.*?<button class="btn" type="submit">Coba lagi', html, re.S
+        rf'<form method="post" action="/quizzes/{quiz.pk}/">.*?<button class="btn" type="submit" data-primary-action>Coba lagi',
+        html,
+        re.S,
     )
 
     # Nor do the other places a participant can look: the quiz page, the next attempt, the operators' quiz view.
@@ -208,7 +210,7 @@ def test_a_pass_opens_the_full_review_of_every_attempt(api_client, client, setup
         assert detail["revisit_lessons"] is None
         assert detail["review"] == full_review(quiz, attempt, right=right)
     html = page(client, user, failed, "en")
-    assert html.count("Penjelasan soal") == 6 and html.count("<strong>Wrong</strong>") == 6
+    assert html.count("Penjelasan soal") == 6 and html.count("(your answer is wrong)") == 6
     assert "Review these lessons" not in html
 
 
@@ -224,7 +226,7 @@ def test_the_last_attempt_used_opens_the_full_review(api_client, client, setup):
         assert detail["review"] == full_review(quiz, attempt, right=right)
     html = page(client, user, third)
     assert html.count("Penjelasan soal") == 6
-    assert html.count("<strong>Benar</strong>") == 2 and html.count("<strong>Salah</strong>") == 4
+    assert html.count("(jawaban Anda tepat)") == 2 and html.count("(jawaban Anda keliru)") == 4
     assert "Coba lagi" not in html
 
 
@@ -338,3 +340,92 @@ def test_the_review_fields_are_in_the_openapi_schema(api_client):
     assert {"review_mode", "revisit_lessons", "review"} <= set(attempt)
     ref = attempt["review_mode"].get("$ref") or attempt["review_mode"]["allOf"][0]["$ref"]
     assert schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"] == ["none", "revisit", "full"]
+
+
+# --- the wording of the full review and of the instructions -------------------------------------
+
+
+def worded_quiz(**quiz_fields):
+    """A true/false statement that is false, a single-choice and a multiple-answer question, texts as in the curriculum."""
+    from tests.factories import ChoiceFactory, QuestionFactory, QuizFactory
+
+    quiz = QuizFactory(module=ModuleFactory(), pass_mark=70, **quiz_fields)
+    statement = QuestionFactory(quiz=quiz, order=1, kind=QuestionKind.TRUE_FALSE, text="SPBE hanya urusan Diskominfo.")
+    ChoiceFactory(question=statement, order=1, text="Benar", is_correct=False)
+    ChoiceFactory(question=statement, order=2, text="Salah", is_correct=True)
+    single = QuestionFactory(quiz=quiz, order=2, kind=QuestionKind.SINGLE, text="Siapa GCIO daerah?")
+    ChoiceFactory(question=single, order=1, text="Sekretaris Daerah", is_correct=True)
+    ChoiceFactory(question=single, order=2, text="Bupati", is_correct=False)
+    multiple = QuestionFactory(quiz=quiz, order=3, kind=QuestionKind.MULTIPLE, text="Mana yang termasuk SPBE?")
+    for order, (text, correct) in enumerate((("Tata kelola", True), ("Layanan", True), ("Cuti", False)), start=1):
+        ChoiceFactory(question=multiple, order=order, text=text, is_correct=correct)
+    return quiz
+
+
+def choice_ids(quiz, *texts) -> list[int]:
+    return list(Choice.objects.filter(question__quiz=quiz, text__in=texts).values_list("pk", flat=True))
+
+
+def submit(user, quiz, chosen: dict[int, list[str]]) -> Attempt:
+    attempt = attempt_start(user=user, quiz=quiz).attempt
+    answers = [
+        {"question": question.pk, "choices": choice_ids(quiz, *chosen[question.order])}
+        for question in quiz.questions.order_by("order")
+    ]
+    return attempt_submit(attempt=attempt, answers=answers)
+
+
+def test_the_full_review_states_the_statement_the_answer_and_the_right_answer(client):
+    quiz = worded_quiz(max_attempts=1)  # the last attempt used: the full review opens
+    user = EnrollmentFactory(cohort__course=quiz.module.course).participant.user
+    attempt = submit(user, quiz, {1: ["Benar"], 2: ["Sekretaris Daerah"], 3: ["Tata kelola"]})
+    assert attempt.passed is False
+    html = " ".join(page(client, user, attempt).split())
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    # True/false: what the statement is, what was answered, and a mark that cannot be read as the verdict.
+    assert "Pernyataan ini: Salah . Jawaban Anda: Benar ✗ (jawaban Anda keliru)" in text
+    # Single choice answered right: ✓, and the right answer stated all the same.
+    assert "Jawaban Anda: Sekretaris Daerah ✓ (jawaban Anda tepat) Jawaban yang benar: Sekretaris Daerah" in text
+    # Multiple answers, one of two given: wrong, and both right answers named.
+    assert "Jawaban Anda: Tata kelola ✗ (jawaban Anda keliru) Jawaban yang benar: Tata kelola; Layanan" in text
+    assert text.count("Jawaban yang benar:") == 2  # a true/false statement says it once, as "Pernyataan ini"
+    english = " ".join(re.sub(r"<[^>]+>", " ", page(client, user, attempt, "en")).split())
+    assert "This statement: Salah . Your answer: Benar ✗ (your answer is wrong)" in english
+    assert "Right answers: Tata kelola; Layanan" in english
+
+
+def test_a_true_statement_answered_right_is_marked_right(client):
+    quiz = worded_quiz()
+    Choice.objects.filter(question__quiz=quiz, text="Benar").update(is_correct=True)
+    Choice.objects.filter(question__quiz=quiz, text="Salah").update(is_correct=False)
+    user = EnrollmentFactory(cohort__course=quiz.module.course).participant.user
+    attempt = submit(user, quiz, {1: ["Benar"], 2: ["Sekretaris Daerah"], 3: ["Tata kelola", "Layanan"]})
+    assert attempt.passed is True
+    text = " ".join(re.sub(r"<[^>]+>", " ", page(client, user, attempt)).split())
+    assert "Pernyataan ini: Benar . Jawaban Anda: Benar ✓ (jawaban Anda tepat)" in text
+    assert "✗" not in text
+
+
+def test_the_multiple_answer_instruction_is_given_once_per_question_set(client):
+    quiz = worded_quiz()
+    from tests.factories import ChoiceFactory, QuestionFactory
+
+    another = QuestionFactory(quiz=quiz, order=4, kind=QuestionKind.MULTIPLE, text="Mana yang wajib?")
+    ChoiceFactory(question=another, order=1, text="A", is_correct=True)
+    ChoiceFactory(question=another, order=2, text="B", is_correct=True)
+    user = EnrollmentFactory(cohort__course=quiz.module.course).participant.user
+    attempt = attempt_start(user=user, quiz=quiz).attempt
+    client.force_login(user)
+    html = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert html.count("pilih semua jawaban yang benar") == 1
+    assert html.count('<span class="badge">beberapa jawaban</span>') == 2
+    assert html.count('aria-describedby="quiz-multiple-hint"') == 2
+
+
+def test_a_quiz_without_multiple_answers_gives_no_such_instruction(client):
+    quiz = build_quiz(questions=2, kinds=(QuestionKind.SINGLE, QuestionKind.TRUE_FALSE))
+    user = EnrollmentFactory(cohort__course=quiz.module.course).participant.user
+    attempt = attempt_start(user=user, quiz=quiz).attempt
+    client.force_login(user)
+    html = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert "pilih semua jawaban yang benar" not in html and "beberapa jawaban" not in html

@@ -343,3 +343,35 @@ def test_the_dashboard_shows_the_plan_as_a_step_and_leads_to_it_once_the_modules
     action_plan_submit(enrollment=enrollment, **plan_values())
     html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Sudah dikirim" in html and url not in html
+
+
+# --- the guided path ------------------------------------------------------------------------------
+
+
+def test_with_every_module_done_the_next_step_is_the_action_plan_then_the_completion_page(
+    client, enrollment, certificate_jobs, django_capture_on_commit_callbacks
+):
+    from courses.selectors import StepKind, enrollment_next_step
+
+    finish_all(enrollment)
+    step = enrollment_next_step(enrollment=enrollment)
+    plan_url = reverse("courses:action-plan", args=[enrollment.pk])
+    assert (step.kind, step.url) == (StepKind.ACTION_PLAN, plan_url)
+    client.force_login(enrollment.participant.user)
+    dashboard = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert f'data-primary-action href="{plan_url}"' in dashboard and "Tulis rencana aksi" in dashboard
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(plan_url, PLAN)
+    completion = reverse("courses:completion", kwargs={"slug": enrollment.cohort.course.slug})
+    assert (response.status_code, response["Location"]) == (302, completion)
+    enrollment.refresh_from_db()
+    assert enrollment_next_step(enrollment=enrollment).kind == StepKind.COMPLETED
+
+
+def test_before_the_last_module_the_plan_is_not_the_next_step(enrollment):
+    from courses.selectors import StepKind, enrollment_next_step
+
+    first = enrollment.cohort.course.modules.order_by("order").first()
+    finish_module(enrollment, first)
+    assert enrollment_next_step(enrollment=enrollment).kind != StepKind.ACTION_PLAN

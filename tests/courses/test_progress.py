@@ -560,9 +560,9 @@ def test_participant_pages_dashboard_course_and_lesson(client, enrollment, cours
     response = client.post(f"/lessons/{lesson.pk}/", {"then": "next"})
     assert response.status_code == 302 and response.url == f"/lessons/{first.lessons.order_by('order').last().pk}/"
     assert LessonCompletion.objects.filter(enrollment=enrollment, lesson=lesson).exists()
-    # The module's last lesson continues to the course page and its quiz, not to the next module's locked lesson.
+    # The module's last lesson continues to its quiz, not to the next module's locked lesson.
     response = client.post(f"/lessons/{first.lessons.order_by('order').last().pk}/", {"then": "next"})
-    assert response.status_code == 302 and response.url == f"/learn/{enrollment.pk}/"
+    assert response.status_code == 302 and response.url == f"/quizzes/{first.quiz.pk}/"
     locked = client.get(f"/lessons/{second.lessons.first().pk}/")
     assert locked.status_code == 403
 

@@ -128,9 +128,10 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
             site_check.page(page, "05-lesson")
         page.locator(".lesson-actions button").click()
         page.wait_for_load_state("load")
-    # After the module's last lesson the participant is back on the course page, where the quiz is.
-    expect(page).to_have_url(f"{live_server.url}/learn/{enrollment.pk}/")
+    # After the module's last lesson the participant goes on to the module's quiz.
+    expect(page).to_have_url(f"{live_server.url}/quizzes/{modules[0].quiz.pk}/")
     assert LessonCompletion.objects.filter(enrollment=enrollment, lesson__module=modules[0]).count() == len(lessons)
+    page.goto(f"/learn/{enrollment.pk}/")
     expect(module_section(page, 1).locator(".done")).to_have_count(len(lessons))
 
     # The quiz: fail it once…
@@ -167,16 +168,13 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
     site_check.page(page, "10-module-2-unlocked")
 
     # Modules 2-4: lessons marked done page by page without stopping; the quizzes taken in the browser.
-    for order, module in enumerate(modules[1:], start=2):
+    for module in modules[1:]:
         for lesson in module.lessons.order_by("order"):
             page.goto(f"/lessons/{lesson.pk}/")
             page.locator(".lesson-actions button").click()
             page.wait_for_load_state("load")
-        if order == len(modules):  # the course's last lesson has no next one: back through the crumbs
-            expect(page.locator(".lesson-actions")).to_contain_text("Anda telah menyelesaikan materi ini")
-            page.locator("nav.crumbs a").click()
-        expect(page).to_have_url(f"{live_server.url}/learn/{enrollment.pk}/")
-        module_section(page, order).locator("a.btn").click()
+        # The module's last lesson leads to its quiz.
+        expect(page).to_have_url(f"{live_server.url}/quizzes/{module.quiz.pk}/")
         page.get_by_role("button", name="Mulai kuis").click()
         answer_quiz(page, right=True)
         expect(page.locator(".quiz-score")).to_have_class(re.compile(r"\bpass\b"))
@@ -205,10 +203,14 @@ def test_participant_journey(live_server, new_page, site_check, gcio):
     link = page.get_by_role("link", name="Lihat sertifikat Anda")
     expect(link).to_be_visible()
     site_check.page(page, "11-dashboard-completed")
-    link.click()
+    link.click()  # the completion page: the certificate and what to do with it
+    expect(page).to_have_url(f"{live_server.url}/courses/{gcio.slug}/selesai/")
+    expect(page.locator(".completion-certificate")).to_contain_text(certificate.number)
+    site_check.page(page, "12-completion")
+    page.get_by_role("link", name="Lihat dan unduh sertifikat Anda").click()
     expect(page.locator("dl.details")).to_contain_text(certificate.number)
     expect(page.locator("dl.details")).to_contain_text("Siti Rahmawati")
-    site_check.page(page, "12-certificate", english_screenshot=True)
+    site_check.page(page, "13-certificate", english_screenshot=True)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Unduh PDF").click()
