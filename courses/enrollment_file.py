@@ -29,6 +29,32 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EMPTY_MARKS = ("-", "–", "—")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
+# Other names offices give the columns (API.md "Operators' cohort work"), compared after header_key().
+HEADER_ALIASES = {
+    "nama": "full_name",
+    "nama lengkap": "full_name",
+    "e-mail": "email",
+    "surel": "email",
+    "pos-el": "email",
+    "unit kerja": "unit",
+    "opd": "unit",
+    "perangkat daerah": "unit",
+    "jabatan": "position",
+}
+
+
+def header_key(value: str) -> str:
+    """A header cell as compared: without BOM, lower case, underscores as spaces, runs of spaces as one."""
+    return _WHITESPACE.sub(" ", value.lstrip("\ufeff").replace("_", " ")).strip().lower()
+
+
+def header_column(value: str) -> str | None:
+    """The column (one of COLUMNS) a header cell names, or None when the import does not know it."""
+    key = header_key(value)
+    canonical = key.replace(" ", "_")
+    if canonical in COLUMNS:
+        return canonical
+    return HEADER_ALIASES.get(key)
 
 
 def _save_as_hint() -> str:
@@ -246,8 +272,7 @@ def _csv_problem(
     column = None
     if line > 1:
         header = next(csv.reader(io.StringIO(text.split("\n", 1)[0], newline=""), delimiter=delimiter), [])
-        name = header[index].strip().lower().lstrip("\ufeff") if index < len(header) else ""
-        column = name if name in COLUMNS else None
+        column = header_column(header[index]) if index < len(header) else None
     where = _("the column “%(name)s”") % {"name": column} if column else _("column %(number)d") % {"number": index + 1}
     if kind == "unclosed":
         # Column stays None: the rest of the file is unreadable from here, not only this cell.
@@ -390,10 +415,34 @@ def _validation_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None = None) -> list[EnrollmentRow]:
+class EnrollmentRows(list):
+    """The rows of a valid file, and what the operator should know about it (``warnings``): a column
+    whose header the import does not know, which is not imported."""
+
+    def __init__(self, rows=(), *, warnings: list[FileError] | None = None):
+        super().__init__(rows)
+        self.warnings: list[FileError] = list(warnings or [])
+
+
+def _unknown_header(name: str) -> FileError:
+    shown = name if len(name) <= 60 else name[:60] + "…"
+    return FileError(
+        1,
+        None,
+        _(
+            "The column “%(name)s” is not one the import knows, so it is not imported. Known columns: "
+            "nip, full_name (nama lengkap), email (surel), unit (unit kerja, OPD), position (jabatan)."
+        )
+        % {"name": shown},
+    )
+
+
+def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None = None) -> "EnrollmentRows":
     """Parse and validate an uploaded enrolment file; return its rows or raise EnrollmentFileInvalid.
 
-    Reports every problem at once. Pure: reads the file, writes nothing.
+    Headers may use the Indonesian names (``HEADER_ALIASES``); a header the import does not know
+    is reported in the rows' ``warnings``, never silently dropped. Reports every problem at once.
+    Pure: reads the file, writes nothing.
     """
     max_bytes = courses_setting("IMPORT_MAX_BYTES")
     if size is not None and size > max_bytes:
@@ -413,16 +462,26 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
 
     if not rows or rows[0][0] != 1 or not any(_filled(v) for v in rows[0][1]):
         raise _file_error(_("Line 1 must be the header row (nip, full_name, email, unit, position)."), line=1)
-    header = [_cell_text(v).lower().lstrip("\ufeff") for v in rows[0][1]]
+    header = [_cell_text(v).lstrip("\ufeff") for v in rows[0][1]]
     errors: list[FileError] = []
+    warnings: list[FileError] = []
     seen: dict[str, int] = {}
     for index, name_ in enumerate(header):
-        if name_ in COLUMNS:
-            if name_ in seen:
-                errors.append(
-                    FileError(1, name_, _("The column “%(name)s” appears twice in the header.") % {"name": name_})
+        column = header_column(name_)
+        if column is None:
+            if name_:
+                warnings.append(_unknown_header(name_))
+            continue
+        if column in seen:
+            errors.append(
+                FileError(
+                    1,
+                    column,
+                    _("The column “%(name)s” appears twice in the header (%(headers)s).")
+                    % {"name": column, "headers": f"“{header[seen[column]]}”, “{name_}”"},
                 )
-            seen.setdefault(name_, index)
+            )
+        seen.setdefault(column, index)
     for column in REQUIRED:
         if column not in seen:
             errors.append(
@@ -450,7 +509,7 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
     if not data_rows:
         raise _file_error(_("The file has a header but no participants."), line=2)
 
-    parsed: list[EnrollmentRow] = []
+    parsed = EnrollmentRows(warnings=warnings)
     today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
     for line, row, hidden in data_rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}

@@ -91,3 +91,11 @@ class ActionPlanNotOffered(CoursesError):
     code = "no_action_plan"
     http_status = 404
     message = _("This training has no action plan.")
+
+
+class FileFormatUnknown(CoursesError):
+    """A file asked for in a format the endpoint does not make (e.g. ``?format=pdf`` for a template)."""
+
+    code = "invalid_format"
+    http_status = 400
+    message = _("This file is available as xlsx or csv only: choose ?format=xlsx or ?format=csv.")

@@ -17,6 +17,7 @@ from .models import Course, ParticipantProfile
 from .validators import NIP_LENGTH, login_username_normalize, nip_normalize
 
 logger = logging.getLogger(__name__)
+ISO_DATE = "%Y-%m-%d"
 
 
 class NipAuthenticationForm(AuthenticationForm):
@@ -122,8 +123,9 @@ class ParticipantPasswordResetForm(PasswordResetForm):
 class CohortForm(forms.Form):
     course = forms.ModelChoiceField(label=_("Course"), queryset=Course.objects.order_by("title"), empty_label=None)
     name = forms.CharField(label=_("Cohort name"), max_length=150)
-    starts_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes ISO dates whatever the page's language (its DATE_INPUT_FORMATS come first otherwise).
+    starts_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
+    ends_on = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE))
     # Shown to a participant who needs help (e.g. out of quiz attempts); the email is also notified.
     contact_name = forms.CharField(label=_("Contact person"), max_length=150, required=False)
     contact_email = forms.EmailField(label=_("Contact email"), required=False)

@@ -1,7 +1,6 @@
 """Operator reports: the cohort progress as CSV or XLSX, shared by the API and the web page."""
 
 import itertools
-import tempfile
 from collections.abc import Callable, Iterator
 
 from django.db.models import QuerySet
@@ -9,10 +8,12 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .csv_export import csv_stream
 from .extensions import progress_columns
 from .models import Cohort, Enrollment
+from .people_export import Column, people_csv_response, people_xlsx_response
 from .selectors import (
     ACTION_PLAN_COLUMNS,
     EnrollmentProgressView,
@@ -21,14 +22,26 @@ from .selectors import (
     enrollments_progress_chunks,
 )
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The progress of a module as an operator's export shows it (the API keeps the state's key).
+MODULE_STATES = {"locked": _lazy("Locked"), "available": _lazy("Available"), "completed": _lazy("Completed")}
 
 
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _progress_values(item: EnrollmentProgressView, *, localized: bool) -> list:
+    """One report row: dates as datetimes, missing values as None, states as keys or in words."""
+    participant = item.enrollment.participant
+    cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
+    for module in item.modules:
+        cells += [str(MODULE_STATES.get(module.state, module.state)) if localized else module.state, module.best_score]
+    cells += [item.completed_at, *item.column_values]
+    return cells
+
+
 def cohort_progress_rows(progress: list[EnrollmentProgressView]):
+    """The API's CSV rows (API.md): state keys, dates as ``YYYY-MM-DD HH:MM`` local time, blanks as ""."""
     for item in progress:
         participant = item.enrollment.participant
         cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
@@ -38,21 +51,43 @@ def cohort_progress_rows(progress: list[EnrollmentProgressView]):
         yield cells
 
 
-def _progress_table(*, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None) -> tuple[list[str], Iterator]:
-    """The report's header and its rows, built a chunk of enrolments at a time while they are read."""
+def _progress_columns(count: int, *, localized: bool) -> list[Column]:
+    """The report's columns: the contract's keys (the API), or headers in the page's language."""
+    extras = progress_columns()
+    if not localized:
+        columns = [Column("nip", "nip"), Column("full_name", width=28), Column("unit", width=28)]
+        columns.append(Column("progress_percent", "number"))
+        for index in range(1, count + 1):
+            columns += [Column(f"module_{index}_state"), Column(f"module_{index}_best_score", "number")]
+        return [*columns, Column("completed_at", "datetime"), *(Column(column.key) for column in extras)]
+    columns = [Column(_("NIP"), "nip"), Column(_("Name"), width=28), Column(_("Unit (OPD)"), width=28)]
+    columns.append(Column(_("Progress (%)"), "number"))
+    for index in range(1, count + 1):
+        columns += [
+            Column(_("Module %(number)d: status") % {"number": index}),
+            Column(_("Module %(number)d: best score") % {"number": index}, "number"),
+        ]
+    return [*columns, Column(_("Completed on"), "datetime"), *(Column(str(column.label)) for column in extras)]
+
+
+def _progress_table(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None, localized: bool = False, api_csv: bool = False
+) -> tuple[list[Column], Iterator]:
+    """The report's columns and its rows, built a chunk of enrolments at a time while they are read."""
     chunks = enrollments_progress_chunks(enrollments)
     first = next(chunks, [])  # the header needs the number of modules
     count = len(first[0].modules) if first else cohort.course.modules.count()
-    header = ["nip", "full_name", "unit", "progress_percent"]
-    for index in range(1, count + 1):
-        header += [f"module_{index}_state", f"module_{index}_best_score"]
-    header += ["completed_at", *(column.key for column in progress_columns())]
+    columns = _progress_columns(count, localized=localized)
 
     def rows():
         for chunk in itertools.chain([first], chunks):
-            yield from cohort_progress_rows([item for item in chunk if keep is None or keep(item)])
+            kept = [item for item in chunk if keep is None or keep(item)]
+            if api_csv:
+                yield from cohort_progress_rows(kept)
+            else:
+                yield from (_progress_values(item, localized=localized) for item in kept)
 
-    return header, rows()
+    return columns, rows()
 
 
 def _filename(cohort: Cohort, extension: str) -> str:
@@ -62,59 +97,68 @@ def _filename(cohort: Cohort, extension: str) -> str:
 def cohort_progress_csv_response(
     *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
 ) -> StreamingHttpResponse:
-    """The progress of ``enrollments`` (those ``keep`` accepts) as a CSV download, streamed a chunk
+    """The API's CSV (API.md, machine-readable: keys as headers, comma-separated), streamed a chunk
     of enrolments at a time so a large cohort is never built in memory whole."""
-    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
-    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, api_csv=True)
+    response = StreamingHttpResponse(
+        csv_stream([column.header for column in columns], rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(cohort, "csv")}"'
     return response
 
 
 def cohort_progress_xlsx_response(
-    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+    *,
+    cohort: Cohort,
+    enrollments: QuerySet[Enrollment],
+    keep: Callable[[EnrollmentProgressView], bool] | None = None,
+    localized: bool = False,
 ) -> FileResponse:
-    """The same report as an Excel workbook, for operators who open it in Excel: there an 18-digit
-    NIP read from CSV becomes a number and loses its last digits. Every text cell is stored as text
-    (the NIP column formatted as Text), so nothing is ever a number or a formula it was not."""
-    header, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep)
-    return _xlsx_response(header=header, rows=rows, sheet_title=_("Progress"), filename=_filename(cohort, "xlsx"))
+    """The same report as an Excel workbook (people_export: NIP and text as text, dates as WITA date
+    cells, a frozen header row); headers and states in the request's language when ``localized``."""
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, localized=localized)
+    return people_xlsx_response(columns=columns, rows=rows, filename=_filename(cohort, "xlsx"), title=_("Progress"))
 
 
-def _xlsx_response(*, header: list[str], rows, sheet_title: str, filename: str) -> FileResponse:
-    """A write-only workbook of ``header`` and ``rows`` (first column, the NIP, formatted as Text)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+def cohort_progress_people_csv_response(
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
+) -> StreamingHttpResponse:
+    """The operator page's CSV: headers and states in the page's language, ``;``-separated with a BOM."""
+    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, localized=True)
+    return people_csv_response(columns=columns, rows=rows, filename=_filename(cohort, "csv"))
 
-    workbook = Workbook(write_only=True)  # rows go to a temporary file, not memory
-    sheet = workbook.create_sheet(title=sheet_title[:31])
 
-    def cell(value, *, text_format: bool = False):
-        if value == "":
-            return None
-        if not isinstance(value, str):
-            return value
-        written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        written.data_type = "s"  # never a formula, whatever the text starts with
-        if text_format:
-            written.number_format = "@"
-        return written
+def cohort_progress_page_export(
+    *,
+    cohort: Cohort,
+    enrollments: QuerySet[Enrollment],
+    keep: Callable[[EnrollmentProgressView], bool] | None,
+    file_format: str,
+):
+    """The operator page's export (``csv`` or ``xlsx``) in the page's language, or None for another format."""
+    if file_format == "csv":
+        return cohort_progress_people_csv_response(cohort=cohort, enrollments=enrollments, keep=keep)
+    if file_format == "xlsx":
+        return cohort_progress_xlsx_response(cohort=cohort, enrollments=enrollments, keep=keep, localized=True)
+    return None
 
-    sheet.append([cell(name) for name in header])
-    for row in rows:
-        sheet.append([cell(row[0], text_format=True), *(cell(value) for value in row[1:])])
-    out = tempfile.TemporaryFile()
-    workbook.save(out)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_MEDIA_TYPE)
+
+# The action plans' columns in the XLSX: the NIP as Text, the deadline a date, the submission a WITA time.
+_ACTION_PLAN_KINDS = {"nip": "nip", "due_on": "date", "submitted_at": "datetime"}
+
+
+def _action_plan_values(plans) -> Iterator[list]:
+    for plan in plans:
+        row = action_plan_row(plan)
+        yield [row[name] for name in ACTION_PLAN_COLUMNS]
 
 
 def _action_plan_cells(plans) -> Iterator[list]:
-    for plan in plans:
-        row = action_plan_row(plan)
-        row["due_on"] = row["due_on"].isoformat()
-        row["submitted_at"] = _local(row["submitted_at"])
-        yield [row[name] for name in ACTION_PLAN_COLUMNS]
+    for row in _action_plan_values(plans):
+        row[ACTION_PLAN_COLUMNS.index("due_on")] = row[ACTION_PLAN_COLUMNS.index("due_on")].isoformat()
+        index = ACTION_PLAN_COLUMNS.index("submitted_at")
+        row[index] = _local(row[index])
+        yield row
 
 
 def cohort_action_plans_csv_response(*, cohort: Cohort) -> StreamingHttpResponse:
@@ -129,11 +173,11 @@ def cohort_action_plans_csv_response(*, cohort: Cohort) -> StreamingHttpResponse
 
 
 def cohort_action_plans_xlsx_response(*, cohort: Cohort) -> FileResponse:
-    """The same as an Excel workbook, every text cell stored as text (NIP included)."""
-    return _xlsx_response(
-        header=list(ACTION_PLAN_COLUMNS),
-        rows=_action_plan_cells(cohort_action_plans(cohort=cohort).iterator(chunk_size=500)),
-        sheet_title=_("Action plans"),
+    """The same as an Excel workbook (people_export: NIP and text as text, dates as WITA date cells)."""
+    return people_xlsx_response(
+        columns=[Column(name, kind=_ACTION_PLAN_KINDS.get(name, "text")) for name in ACTION_PLAN_COLUMNS],
+        rows=_action_plan_values(cohort_action_plans(cohort=cohort).iterator(chunk_size=500)),
+        title=_("Action plans"),
         filename=f"action-plans-{slugify(cohort.name) or cohort.pk}.xlsx",
     )
 

@@ -32,6 +32,8 @@ EXPECTED = {  # code -> status, as the contract and the schema give them
     "pdf_pending": 409,
     # The action plan.
     "course_completed": 409,
+    # The enrolment template asked for in a format it is not made in.
+    "invalid_format": 400,
     "no_action_plan": 404,
     # Official certificates: a seal that cannot seal; checking a PDF someone received; credentials.
     "seal_unavailable": 503,

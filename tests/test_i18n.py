@@ -54,6 +54,8 @@ ALLOWED_WORDS = frozenset({"GCIO", "NIP", "PDF", "CSV", "ZIP", "QR", "API", "OPD
 TEMPLATE_SYNTAX = re.compile(
     r"(?s:{%\s*comment\b.*?%}.*?{%\s*endcomment\s*%})"
     r"|(?s:{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%})"
+    # The page's CSS class (e.g. "wide"), not text a reader sees.
+    r"|{%\s*block\s+main_class\s*%}[\w\s-]*{%\s*endblock\s*%}"
     r"|{%.*?%}|{{.*?}}|{#.*?#}"
 )
 # A word is a run of letters; tokens with digits or underscores are codes and identifiers, and a

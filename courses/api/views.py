@@ -19,8 +19,9 @@ from rest_framework.views import APIView
 
 from courses.auth_limits import lockout_headers, lockout_message, login_lockout
 from courses.enrollment_file import EnrollmentFileInvalid, FileError
-from courses.errors import ModuleLocked, NotEnrolled, SignInLocked
+from courses.errors import FileFormatUnknown, ModuleLocked, NotEnrolled, SignInLocked
 from courses.models import Cohort, Enrollment, Lesson
+from courses.people_export import TEMPLATE_FORMATS, enrollment_template_response
 from courses.permissions import IsOperator, IsParticipant
 from courses.reports import (
     cohort_action_plans_csv_response,
@@ -306,3 +307,40 @@ class CohortActionPlansView(DomainErrorsMixin, FileRenderersMixin, APIView):
             return cohort_action_plans_xlsx_response(cohort=cohort)
         rows = [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)]
         return Response(CohortActionPlanSerializer(rows, many=True).data)
+
+
+class EnrollmentTemplateView(DomainErrorsMixin, FileRenderersMixin, APIView):
+    """The empty enrolment file, headers only (in the request's language), for operators to fill in."""
+
+    permission_classes = [IsOperator]
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # An unknown ?format= is answered with a clear 400 (below), not DRF's 404 for a missing renderer.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=list(TEMPLATE_FORMATS),
+                description="xlsx (default): a workbook whose NIP column is formatted as Text; "
+                "csv: semicolon-separated, UTF-8 with BOM.",
+            )
+        ],
+        responses={
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (400, "application/json"): ErrorSerializer,
+            (401, "application/json"): ErrorSerializer,
+            (403, "application/json"): ErrorSerializer,
+        },
+    )
+    def get(self, request: Request):
+        file_format = request.query_params.get("format") or (
+            "csv" if request.accepted_renderer.format == "csv" else "xlsx"
+        )
+        if file_format not in TEMPLATE_FORMATS:
+            raise FileFormatUnknown()
+        return enrollment_template_response(file_format)

@@ -221,7 +221,7 @@ def enrollment_import(
         enrolled=to_enrol,
         dry_run=dry_run,
         hidden_rows=tuple(hidden),
-        warnings=(_hidden_rows_warning(hidden),) if hidden else (),
+        warnings=(*getattr(rows, "warnings", ()), *((_hidden_rows_warning(hidden),) if hidden else ())),
     )
     if dry_run:
         return result

@@ -20,8 +20,7 @@ from ..permissions import operator_required
 from ..reports import (
     cohort_action_plans_csv_response,
     cohort_action_plans_xlsx_response,
-    cohort_progress_csv_response,
-    cohort_progress_xlsx_response,
+    cohort_progress_page_export,
 )
 from ..selectors import (
     cohort_action_plans,
@@ -163,10 +162,10 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
 def operator_progress(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
     unit, state = request.GET.get("unit", ""), request.GET.get("state", "")
-    export = {"csv": cohort_progress_csv_response, "xlsx": cohort_progress_xlsx_response}.get(request.GET.get("format"))
-    if export is not None:  # what the table shows: the same filters
+    file_format = request.GET.get("format")
+    if file_format in ("csv", "xlsx"):  # what the table shows: the same filters, in the page's language
         enrollments, keep = cohort_progress_selection(cohort=cohort, unit=unit, state=state)
-        return export(cohort=cohort, enrollments=enrollments, keep=keep)
+        return cohort_progress_page_export(cohort=cohort, enrollments=enrollments, keep=keep, file_format=file_format)
     report = cohort_progress_report(cohort=cohort, unit=unit, state=state, sort=request.GET.get("sort", "name"))
     return render(
         request, "courses/operator/progress.html", {"cohort": cohort, "report": report, "columns": progress_columns()}

@@ -304,8 +304,9 @@ def test_operator_journey(live_server, new_page, site_check, gcio, operator, tmp
         page.locator('a[href^="?format=csv"]').click()
     data = Path(download_info.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert table[0][:4] == ["nip", "full_name", "unit", "progress_percent"]
+    # The page's export: headers in the page's language, semicolons for Excel in the Indonesian locale.
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:4] == ["NIP", "Nama", "Unit kerja (OPD)", "Progres (%)"]
     assert sorted(line[0] for line in table[1:]) == sorted(row["nip"] for row in people)
 
 

@@ -1,6 +1,7 @@
 /* Behaviour every page shares, kept in this file so the Content-Security-Policy can forbid inline
    script and style: the language menu submits itself, a form marked "confirm-submit" asks before it
-   is sent, and a bar takes its width from its data-percent attribute (the number is in the text too). */
+   is sent, a bar takes its width from its data-percent attribute (the number is in the text too), and a
+   table that scrolls sideways in its card (on a phone) can be focused and scrolled with the keyboard. */
 (function () {
   "use strict";
 
@@ -22,9 +23,23 @@
       bar.style.width = percent + "%";
     });
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawBars);
-  } else {
+  function markScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("tabindex", "0");
+      } else if (wrap.getAttribute("tabindex") === "0") {
+        wrap.removeAttribute("tabindex");
+      }
+    });
+  }
+  function ready() {
     drawBars();
+    markScrollingTables();
+  }
+  window.addEventListener("resize", markScrollingTables);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();
