@@ -13,9 +13,15 @@ class AssessmentsConfig(HostNeeds, AppConfig):
     required_apps = ("courses",)
 
     def ready(self) -> None:
-        from courses.extensions import register_module_extra
+        from courses.extensions import (
+            register_enrollment_module_extra,
+            register_module_extra,
+            register_participant_template,
+        )
 
         from . import handlers  # noqa: F401 - connects to courses' signals
-        from .selectors import quiz_summaries
+        from .selectors import attempts_left_by_enrollment, quiz_summaries
 
         register_module_extra("quiz", quiz_summaries)
+        register_enrollment_module_extra("attempts_left", attempts_left_by_enrollment)
+        register_participant_template("assessments/operator_participant.html")

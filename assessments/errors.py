@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.errors import DomainError, ModuleLocked, NotEnrolled
 
 __all__ = [
+    "AllowanceInvalid",
     "AlreadySubmitted",
     "AssessmentsError",
     "AttemptExpired",
@@ -40,3 +41,16 @@ class AttemptExpired(AssessmentsError):
 class InvalidAnswer(AssessmentsError):
     code = "invalid_answer"
     message = _("The answers do not match the questions of this attempt.")
+
+
+class AllowanceInvalid(AssessmentsError):
+    """A grant of extra attempts that cannot be made, at its field (DRF's field-error shape)."""
+
+    code = "invalid"
+
+    def __init__(self, message=None, *, field: str = "non_field_errors"):
+        self.field = field
+        super().__init__(message)
+
+    def as_body(self):
+        return {self.field: [str(self.message)]}

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -332,3 +332,86 @@ def attempts_due_for_expiry(*, now: datetime.datetime | None = None) -> list[int
         .order_by("expires_at")
         .values_list("pk", flat=True)
     )
+
+
+def attempts_left_by_enrollment(
+    enrollment_ids: list[int], modules_extras: dict[str, dict[int, Any]]
+) -> dict[int, dict[int, int]]:
+    """Per enrolment id, per module id with a quiz: the attempts the enrolment may still start there,
+    extra attempts granted included (one query whatever the number of enrolments; none without a
+    quiz). ``modules_extras["quiz"]`` is ``quiz_summaries`` of the modules (courses' progress reads it
+    already), so the quizzes cost no query of their own. Every started attempt counts."""
+    quizzes = {q["id"]: (module_id, q["max_attempts"]) for module_id, q in (modules_extras.get("quiz") or {}).items()}
+    if not enrollment_ids or not quizzes:
+        return {}
+    used = (
+        Attempt.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        .order_by()
+        .values("enrollment_id", "quiz_id")
+        .annotate(u=Count("pk"), x=Value(0))
+        .values_list("enrollment_id", "quiz_id", "u", "x")
+    )
+    extra = (
+        AttemptAllowance.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        .order_by()
+        .annotate(u=Value(0), x=F("extra"))
+        .values_list("enrollment_id", "quiz_id", "u", "x")
+    )
+    counts: dict[tuple[int, int], list[int]] = {}
+    for enrollment_id, quiz_id, used_count, extra_count in used.union(extra, all=True):
+        pair = counts.setdefault((enrollment_id, quiz_id), [0, 0])
+        pair[0] += used_count
+        pair[1] += extra_count
+    result: dict[int, dict[int, int]] = {}
+    for enrollment_id in enrollment_ids:
+        row = result[enrollment_id] = {}
+        for quiz_id, (module_id, max_attempts) in quizzes.items():
+            used_count, extra_count = counts.get((enrollment_id, quiz_id), (0, 0))
+            row[module_id] = max(0, max_attempts + extra_count - used_count)
+    return result
+
+
+@dataclass(frozen=True)
+class QuizRecord:
+    """An enrolment at one quiz of its course, for the operators' participant page."""
+
+    quiz: Quiz
+    attempts: list[Attempt]
+    allowance: AttemptAllowance | None
+    attempts_left: int
+    passed: bool
+
+
+def enrollment_quiz_records(*, enrollment: Enrollment) -> list[QuizRecord]:
+    """Every quiz of the enrolment's course in module order, with each attempt (score, times), the
+    extra attempts granted (by whom, why) and the attempts left (three queries)."""
+    quizzes = list(
+        Quiz.objects.filter(module__course_id=enrollment.cohort.course_id)
+        .select_related("module")
+        .order_by("module__order", "module_id")
+    )
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in (
+        Attempt.objects.filter(enrollment=enrollment)
+        .order_by("quiz_id", "number")
+        .defer("question_order", "choice_order", "results")
+    ):
+        attempts.setdefault(attempt.quiz_id, []).append(attempt)
+    allowances = {
+        a.quiz_id: a for a in AttemptAllowance.objects.filter(enrollment=enrollment).select_related("granted_by")
+    }
+    records = []
+    for quiz in quizzes:
+        tried = attempts.get(quiz.pk, [])
+        allowance = allowances.get(quiz.pk)
+        extra = allowance.extra if allowance else 0
+        records.append(
+            QuizRecord(
+                quiz=quiz,
+                attempts=tried,
+                allowance=allowance,
+                attempts_left=max(0, quiz.max_attempts + extra - len(tried)),
+                passed=any(a.passed for a in tried),
+            )
+        )
+    return records

@@ -24,9 +24,17 @@ from courses.curriculum import (
 )
 from courses.models import Enrollment, Lesson, Module
 from courses.selectors import module_access
-from courses.services import module_help_clear, module_help_request, quiz_result_record
+from courses.services import audit_record, module_help_clear, module_help_request, quiz_result_record
 
-from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, ModuleLocked, NoAttemptsLeft, NotEnrolled
+from .errors import (
+    AllowanceInvalid,
+    AlreadySubmitted,
+    AttemptExpired,
+    InvalidAnswer,
+    ModuleLocked,
+    NoAttemptsLeft,
+    NotEnrolled,
+)
 from .models import (
     Answer,
     Attempt,
@@ -551,8 +559,9 @@ def allowance_grant(
 ) -> AttemptAllowance:
     """Give ``enrollment`` ``extra`` more attempts at ``quiz``, on top of any granted before.
 
-    Side effects: creates or increments the AttemptAllowance and lifts the module's "needs help"
-    flag. Not idempotent by design: each grant adds. Raises ValueError when ``extra`` is not positive.
+    Side effects: creates or increments the AttemptAllowance, lifts the module's "needs help" flag
+    and records the grant in courses' audit log (who, how many, why). Not idempotent by design: each
+    grant adds. Raises ValueError when ``extra`` is not positive.
     """
     if extra < 1:
         raise ValueError("extra must be at least 1")
@@ -569,4 +578,42 @@ def allowance_grant(
         allowance.refresh_from_db()
     # Another chance: the participant no longer waits for the operator.
     module_help_clear(enrollment_id=enrollment.pk, module_id=quiz.module_id)
+    audit_record(
+        actor=granted_by,
+        action="grant",
+        enrollment=enrollment,
+        details={
+            "quiz": quiz.pk,
+            "quiz_title": quiz.title,
+            "extra_attempts": extra,
+            "total_extra": allowance.extra,
+            "reason": reason,
+        },
+    )
     return allowance
+
+
+# What one grant through the operators' pages and API may give.
+GRANT_MAX_EXTRA = 5
+
+
+def allowance_grant_checked(
+    *, enrollment: Enrollment, quiz: Quiz, extra: int, granted_by, reason: str
+) -> AttemptAllowance:
+    """``allowance_grant`` for an operator's request: 1–``GRANT_MAX_EXTRA`` attempts at a quiz of the
+    enrolment's course, with a reason, for a participant still in the cohort. Raises AllowanceInvalid
+    (at its field) otherwise."""
+    reason = " ".join((reason or "").split())
+    if enrollment.removed_at is not None:
+        raise AllowanceInvalid(_("This participant has been removed from the cohort."), field="non_field_errors")
+    if quiz.module.course_id != enrollment.cohort.course_id:
+        raise AllowanceInvalid(_("This quiz is not part of the participant's course."), field="quiz")
+    if not 1 <= extra <= GRANT_MAX_EXTRA:
+        raise AllowanceInvalid(
+            _("Grant between 1 and %(n)d extra attempts.") % {"n": GRANT_MAX_EXTRA}, field="extra_attempts"
+        )
+    if not reason:
+        raise AllowanceInvalid(_("Say why the extra attempts are granted."), field="reason")
+    if len(reason) > 200:
+        raise AllowanceInvalid(_("At most %(n)d characters.") % {"n": 200}, field="reason")
+    return allowance_grant(enrollment=enrollment, quiz=quiz, extra=extra, granted_by=granted_by, reason=reason)

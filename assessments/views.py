@@ -3,16 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from courses.errors import DomainError
+from courses.models import Enrollment
+from courses.permissions import operator_required
 from courses.selectors import StepKind, enrollment_next_step, module_access
 
-from .errors import AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
+from .errors import AllowanceInvalid, AlreadySubmitted, AttemptExpired, InvalidAnswer, NotEnrolled
 from .models import AttemptStatus, QuestionKind
 from .selectors import (
     ReviewMode,
@@ -23,7 +26,14 @@ from .selectors import (
     quiz_overview,
     quiz_standing,
 )
-from .services import answers_save, attempt_expire, attempt_start, attempt_submit, help_request_if_out_of_attempts
+from .services import (
+    allowance_grant_checked,
+    answers_save,
+    attempt_expire,
+    attempt_start,
+    attempt_submit,
+    help_request_if_out_of_attempts,
+)
 
 
 def _unavailable(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -220,3 +230,35 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
             "step": step,
         },
     )
+
+
+@operator_required
+@require_http_methods(["POST"])
+def operator_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grant form of courses' participant page: extra attempts through ``allowance_grant_checked``."""
+    enrollment = get_object_or_404(Enrollment.objects.select_related("cohort"), pk=pk)
+    back = redirect("courses:operator-participant", pk=enrollment.pk)
+    quiz_id, extra = request.POST.get("quiz", ""), request.POST.get("extra_attempts", "")
+    quiz = quiz_get(quiz_id=int(quiz_id)) if quiz_id.isdigit() else None
+    if quiz is None or not extra.isdigit():
+        messages.error(request, _("Choose a quiz and a number of extra attempts."))
+        return back
+    try:
+        allowance_grant_checked(
+            enrollment=enrollment,
+            quiz=quiz,
+            extra=int(extra),
+            granted_by=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except AllowanceInvalid as exc:
+        messages.error(request, str(exc.message))
+        return back
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d extra attempt granted at “%(quiz)s”.", "%(n)d extra attempts granted at “%(quiz)s”.", int(extra)
+        )
+        % {"n": int(extra), "quiz": quiz.title},
+    )
+    return back

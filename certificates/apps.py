@@ -21,6 +21,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
             register_completion_template,
             register_dashboard_template,
             register_enrollment_extra,
+            register_participant_template,
             register_progress_column,
         )
 
@@ -38,6 +39,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
         )
         register_dashboard_template("certificates/dashboard_certificate.html")
         register_completion_template("certificates/completion_certificate.html")
+        register_participant_template("certificates/operator_participant.html")
         register_cohort_action(
             "certificates", _("Certificates"), lambda cohort: reverse("certificates:cohort", args=[cohort.pk])
         )

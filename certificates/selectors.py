@@ -219,3 +219,9 @@ def revocation_payload(certificate: Certificate) -> dict[str, Any]:
         "revoked_at": certificate.revoked_at,
         "reason": certificate.revoked_reason,
     }
+
+
+def certificates_of_enrollment(*, enrollment_id: int) -> list[Certificate]:
+    """Every certificate of one enrolment, valid or revoked, newest first (one query): for the
+    operators' participant page."""
+    return list(Certificate.objects.filter(enrollment_id=enrollment_id).order_by("-issued_at", "-pk"))

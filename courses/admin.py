@@ -8,7 +8,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ActionPlan, Cohort, Course, Enrollment, Lesson, Module, ParticipantProfile
+from .models import (
+    ActionPlan,
+    AuditEntry,
+    Cohort,
+    Course,
+    Enrollment,
+    Lesson,
+    Module,
+    ParticipantMessage,
+    ParticipantProfile,
+)
 
 
 class ModuleInline(admin.TabularInline):
@@ -122,8 +132,21 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return obj.participant.nip
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the application writes once: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ActionPlan)
-class ActionPlanAdmin(admin.ModelAdmin):
+class ActionPlanAdmin(ReadOnlyAdmin):
     """Participants' action plans, to read: they are written (and revised) on the participant's page only."""
 
     list_display = ("participant", "cohort", "due_on", "submitted_at", "updated_at")
@@ -132,12 +155,6 @@ class ActionPlanAdmin(admin.ModelAdmin):
     list_select_related = ("enrollment__participant", "enrollment__cohort")
     readonly_fields = ("enrollment", "change", "lead", "due_on", "indicator", "submitted_at", "updated_at")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description=_("participant"), ordering="enrollment__participant__full_name")
     def participant(self, obj: ActionPlan):
         return obj.enrollment.participant
@@ -145,3 +162,20 @@ class ActionPlanAdmin(admin.ModelAdmin):
     @admin.display(description=_("cohort"), ordering="enrollment__cohort__name")
     def cohort(self, obj: ActionPlan):
         return obj.enrollment.cohort
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor_name", "cohort", "enrollment")
+    list_filter = ("action", "cohort")
+    search_fields = ("actor_name", "enrollment__participant__nip", "enrollment__participant__full_name")
+    list_select_related = ("cohort", "enrollment__participant", "enrollment__cohort")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ParticipantMessage)
+class ParticipantMessageAdmin(ReadOnlyAdmin):
+    list_display = ("day", "kind", "enrollment", "requested_by", "sent_at")
+    list_filter = ("kind", "day")
+    search_fields = ("enrollment__participant__nip", "enrollment__participant__full_name")
+    list_select_related = ("enrollment__participant", "enrollment__cohort", "requested_by")

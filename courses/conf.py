@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     # Password-reset emails sent to one address within the window (further requests send none).
     "PASSWORD_RESET_EMAILS": 3,
     "PASSWORD_RESET_WINDOW_SECONDS": 60 * 60,
+    # The scheduled reminder to participants behind pace: every so many days per running cohort
+    # (each cohort can switch it off). The beat entry runs daily and sends to the cohorts due.
+    "REMINDER_EVERY_DAYS": 7,
 }
 
 
@@ -65,6 +68,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "courses-invitations-sweep": {"task": "courses.tasks.invitations_sweep_task", "schedule": 600.0},
     "courses-enrollment-uploads-purge": {"task": "courses.tasks.enrollment_uploads_purge_task", "schedule": 900.0},
     "courses-help-sweep": {"task": "courses.tasks.module_help_sweep_task", "schedule": 600.0},
+    "courses-reminders": {"task": "courses.tasks.reminders_schedule_task", "schedule": 6 * 60 * 60.0},
 }
 
 # What members of the operators group (``OPERATORS_GROUP``) may do with this app's models, as
@@ -75,6 +79,8 @@ OPERATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "lesson": ("view",),
     "cohort": ("add", "change", "view"),
     "enrollment": ("add", "change", "delete", "view"),
+    "auditentry": ("view",),
+    "participantmessage": ("view",),
     "participantprofile": ("add", "change", "view"),
     "actionplan": ("view",),
 }

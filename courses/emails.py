@@ -10,7 +10,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .conf import courses_setting, site_url
-from .models import ModuleProgress, ParticipantProfile
+from .models import Enrollment, ModuleProgress, ParticipantProfile
 from .tokens import invitation_token_generator
 
 
@@ -61,3 +61,19 @@ def help_needed_message(*, progress: ModuleProgress, connection=None) -> EmailMu
         subject = render_to_string("courses/email/help_needed_subject.txt", context).strip()
     body = bilingual_text("courses/email/help_needed.txt", context)
     return EmailMultiAlternatives(subject=subject, body=body, to=recipients, connection=connection)
+
+
+def reminder_message(*, enrollment: Enrollment, progress_percent: int, connection=None) -> EmailMultiAlternatives:
+    """A short reminder to a participant behind the cohort's pace: their progress and one link."""
+    profile = enrollment.participant
+    context = {
+        "profile": profile,
+        "cohort": enrollment.cohort,
+        "course": enrollment.cohort.course,
+        "progress_percent": progress_percent,
+        "link": site_url() + reverse("courses:enrollment", args=[enrollment.pk]),
+    }
+    with translation.override("id"):
+        subject = render_to_string("courses/email/reminder_subject.txt", context).strip()
+    body = bilingual_text("courses/email/reminder.txt", context)
+    return EmailMultiAlternatives(subject=subject, body=body, to=[profile.user.email], connection=connection)

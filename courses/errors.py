@@ -99,3 +99,13 @@ class FileFormatUnknown(CoursesError):
     code = "invalid_format"
     http_status = 400
     message = _("This file is available as xlsx or csv only: choose ?format=xlsx or ?format=csv.")
+
+
+class ParticipantInvalid(CohortInvalid):
+    """A correction of a participant's details that cannot be saved, at its field."""
+
+
+class EnrollmentRemoved(CoursesError):
+    code = "removed"
+    http_status = 409
+    message = _("This participant has been removed from the cohort.")

@@ -22,6 +22,32 @@ def module_extras(module_ids: Iterable[int], names: Iterable[str]) -> dict[str, 
     return {name: (_module_extras[name](ids) if name in _module_extras else {}) for name in names}
 
 
+# name -> provider(enrollment_ids, module_extras) -> {enrollment_id: {module_id: value}}, e.g. the
+# attempts left at each module's quiz; ``module_extras`` is ``module_extras(...)`` of the enrolments'
+# modules (e.g. ``{"quiz": {module_id: summary}}``), so a provider needs no query for the modules.
+_enrollment_module_extras: dict[str, Callable[[list[int], dict[str, dict[int, Any]]], dict[int, dict[int, Any]]]] = {}
+
+
+def register_enrollment_module_extra(
+    name: str, provider: Callable[[list[int], dict[str, dict[int, Any]]], dict[int, dict[int, Any]]]
+) -> None:
+    """Let an app attach a value per enrolment and module (e.g. ``attempts_left``) to progress rows."""
+    _enrollment_module_extras[name] = provider
+
+
+def enrollment_module_extras(
+    enrollment_ids: Iterable[int], modules_extras: dict[str, dict[int, Any]], names: Iterable[str] | None = None
+) -> dict[str, dict[int, dict[int, Any]]]:
+    """Each named per-enrolment-and-module extra (by default every registered one); a missing provider
+    yields an empty mapping."""
+    ids = list(enrollment_ids)
+    names = list(_enrollment_module_extras) if names is None else list(names)
+    return {
+        name: (_enrollment_module_extras[name](ids, modules_extras) if name in _enrollment_module_extras else {})
+        for name in names
+    }
+
+
 def register_enrollment_extra(name: str, provider: Callable[[list[int]], dict[int, Any]]) -> None:
     """Let an app attach a value (e.g. ``certificate``) to each enrolment in progress reports."""
     _enrollment_extras[name] = provider
@@ -86,6 +112,20 @@ def register_completion_template(template: str) -> None:
 
 def completion_templates() -> list[str]:
     return list(_completion_templates)
+
+
+# Templates that other apps add to an operator's participant page, rendered with ``enrollment`` in
+# the context (e.g. the participant's certificates and their status).
+_participant_templates: list[str] = []
+
+
+def register_participant_template(template: str) -> None:
+    if template not in _participant_templates:
+        _participant_templates.append(template)
+
+
+def participant_templates() -> list[str]:
+    return list(_participant_templates)
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,15 @@ class ActionPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("change", "lead", "indicator"):
             self.fields[name].widget.attrs.update(minlength=ACTION_PLAN_TEXT_MIN, maxlength=ACTION_PLAN_TEXT_MAX)
+
+
+class ParticipantCorrectForm(forms.Form):
+    """An operator's correction of a participant's name, position or unit (participant_correct checks the rest)."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    position = forms.CharField(label=_("Position"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Unit (OPD)"), max_length=200, required=False)
+
+
+class ParticipantRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

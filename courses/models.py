@@ -107,6 +107,8 @@ class ParticipantProfile(models.Model):
     unit = models.CharField(_("unit (OPD)"), max_length=200, blank=True, validators=[visible_text_validate])
     position = models.CharField(_("position"), max_length=200, blank=True, validators=[visible_text_validate])
     invited_at = models.DateTimeField(_("invitation sent at"), null=True, blank=True)
+    # When the participant first set a password (through the invitation or a reset): "accepted".
+    accepted_at = models.DateTimeField(_("invitation accepted at"), null=True, blank=True)
     # The language last chosen in the top bar ("" until then): it follows the participant to another device.
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -136,6 +138,9 @@ class Cohort(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True, validators=[visible_text_validate])
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True, validators=[visible_text_validate])
+    # The scheduled reminder to participants behind pace (an operator may switch it off per cohort).
+    reminders_enabled = models.BooleanField(_("scheduled reminders"), default=True)
+    reminded_at = models.DateTimeField(_("last scheduled reminder"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -160,6 +165,8 @@ class Enrollment(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("cohort"))
     enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Removed from the cohort by an operator: kept for the record, left out of lists and progress.
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["cohort", "participant__full_name"]
@@ -249,3 +256,95 @@ class ActionPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.due_on}"
+
+
+class AuditAction(models.TextChoices):
+    IMPORT = "import", _("Imported")
+    GRANT = "grant", _("Extra attempts granted")
+    CORRECTION = "correction", _("Details corrected")
+    REMOVAL = "removal", _("Removed from the cohort")
+    REMINDER = "reminder", _("Reminder sent")
+    RESEND = "resend", _("Invitation resent")
+    REVOKE = "revoke", _("Certificate revoked")
+    REISSUE = "reissue", _("Certificate re-issued")
+    SCHEDULE = "schedule", _("Scheduled reminders switched")
+
+
+class AuditEntry(models.Model):
+    """One operator action on a participant's record or a cohort: who, when, what. Written once
+    (``audit_record``), never changed or deleted by the application."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Kept as text too, so the entry still says who after the account is gone.
+    actor_name = models.CharField(_("by (name)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    enrollment = models.ForeignKey(
+        Enrollment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("enrolment"),
+    )
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries", verbose_name=_("cohort")
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["cohort", "-created_at"], name="audit_cohort_idx"),
+            models.Index(fields=["enrollment", "-created_at"], name="audit_enrollment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} ({self.actor_name})"
+
+
+class MessageKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation")
+    REMINDER = "reminder", _("Reminder")
+
+
+class ParticipantMessage(models.Model):
+    """An invitation resent or a reminder sent to an enrolment; at most one of each kind a day
+    (the unique row is the claim, whoever asks), ``sent_at`` set once the email went out."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="messages", verbose_name=_("enrolment")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=MessageKind.choices)
+    day = models.DateField(_("day"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("message to a participant")
+        verbose_name_plural = _("messages to participants")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "kind", "day"], name="participant_message_once_a_day"),
+            models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="participant_message_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.kind} {self.day}"

@@ -193,7 +193,15 @@ def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict
             "full_name": item.enrollment.participant.full_name,
             "unit": item.enrollment.participant.unit,
             "progress_percent": item.progress_percent,
-            "modules": [{"id": m.module.pk, "state": m.state, "best_score": m.best_score} for m in item.modules],
+            "modules": [
+                {
+                    "id": m.module.pk,
+                    "state": m.state,
+                    "best_score": m.best_score,
+                    "attempts_left": m.extras.get("attempts_left") if m.has_quiz else None,
+                }
+                for m in item.modules
+            ],
             "completed_at": item.completed_at,
             **{column.key: column.value(item.extras) for column in columns},
         }

@@ -24,7 +24,7 @@ course_completed = Signal()
 # for the command to print.
 demo_seeded = Signal()
 
-# Sent after the transaction that corrected a participant's name, position or unit commits.
-# kwargs: enrollment_id (int), by_id (int | None: the operator), changes (dict: field -> new value).
-# certificates re-issues that enrolment's valid certificate with the corrected details.
+# Sent after the transaction of ``participant_correct`` commits (an operator corrected a participant's
+# name, position or unit). kwargs: enrollment_id (int), by_id (int or None: the operator),
+# changes (dict: field -> [old, new]). Sent robustly. certificates re-issues a valid certificate.
 participant_corrected = Signal()

@@ -6,6 +6,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from . import selectors, services
+from .conf import courses_setting
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +68,27 @@ def module_help_sweep_task() -> int:
     if progress_ids:
         logger.info("re-enqueued %d lost help notifications", len(progress_ids))
     return len(progress_ids)
+
+
+@shared_task(
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def participant_messages_send_task(message_ids: list[int]) -> int:
+    """Send a batch of claimed invitations and reminders (idempotent: nobody is emailed twice)."""
+    return services.participant_messages_send(message_ids=list(message_ids))
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def reminders_schedule_task() -> int:
+    """Periodic (beat): remind the participants behind pace in running cohorts whose reminder is due
+    (every ``REMINDER_EVERY_DAYS``, unless switched off); returns how many were queued."""
+    queued = services.scheduled_reminders_send(every_days=courses_setting("REMINDER_EVERY_DAYS"))
+    if queued:
+        logger.info("queued %d scheduled reminders", queued)
+    return queued

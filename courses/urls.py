@@ -7,6 +7,7 @@ from . import views
 from .forms import NipAuthenticationForm, ParticipantPasswordResetForm
 from .language import LoginView
 from .tokens import invitation_token_generator
+from .views.accounts import PasswordSetView
 
 app_name = "courses"
 urlpatterns = [
@@ -37,7 +38,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordSetView.as_view(
             template_name="courses/auth/password_set.html",
             success_url=reverse_lazy("courses:password-set-done"),
         ),
@@ -45,7 +46,7 @@ urlpatterns = [
     ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordSetView.as_view(
             template_name="courses/auth/password_set.html",
             token_generator=invitation_token_generator,
             success_url=reverse_lazy("courses:password-set-done"),
@@ -68,4 +69,23 @@ urlpatterns = [
     path("operator/cohorts/<int:pk>/", views.operator_cohort, name="operator-cohort"),
     path("operator/cohorts/<int:pk>/action-plans/", views.operator_action_plans, name="operator-action-plans"),
     path("operator/cohorts/<int:pk>/import/", views.operator_import, name="operator-import"),
+    path("operator/cohorts/<int:pk>/participants/", views.operator_participants, name="operator-participants"),
+    path(
+        "operator/cohorts/<int:pk>/invitations/resend/",
+        views.operator_invitations_resend,
+        name="operator-invitations-resend",
+    ),
+    path("operator/cohorts/<int:pk>/reminders/", views.operator_reminders_send, name="operator-reminders"),
+    path(
+        "operator/cohorts/<int:pk>/reminders/schedule/",
+        views.operator_reminders_switch,
+        name="operator-reminders-switch",
+    ),
+    path("operator/cohorts/<int:pk>/audit/", views.operator_cohort_audit, name="operator-cohort-audit"),
+    path("operator/participants/<int:pk>/", views.operator_participant, name="operator-participant"),
+    path(
+        "operator/participants/<int:pk>/remove/",
+        views.operator_participant_remove,
+        name="operator-participant-remove",
+    ),
 ]

@@ -139,7 +139,7 @@ def test_every_operation_limited_to_a_role_declares_403(doc):
         if any(issubclass(p, (IsOperator, IsParticipant)) for p in view.permission_classes):
             limited += 1
             assert "403" in operation["responses"], f"{method.upper()} {path}: 403 not declared"
-    assert limited == 16  # eleven operator operations (the enrolment template, action plans), five participant ones
+    assert limited == 20  # fifteen operator operations, five participant ones
 
 
 def test_every_operation_declares_400_404_and_406_and_a_body_415(doc):

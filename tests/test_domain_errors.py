@@ -34,6 +34,8 @@ EXPECTED = {  # code -> status, as the contract and the schema give them
     "course_completed": 409,
     # The enrolment template asked for in a format it is not made in.
     "invalid_format": 400,
+    # Operators' cohort work: a participant removed from the cohort.
+    "removed": 409,
     "no_action_plan": 404,
     # Official certificates: a seal that cannot seal; checking a PDF someone received; credentials.
     "seal_unavailable": 503,
@@ -86,7 +88,9 @@ def test_the_mixin_renders_each_with_its_status_body_and_headers(cls):
     assert response["Retry-After"] == "60"
     if cls is courses.enrollment_file.EnrollmentFileInvalid:
         assert response.data == {"errors": [{"line": 2, "column": "nip", "message": "x"}]}
-    elif cls in (courses.errors.CohortInvalid, courses.errors.ActionPlanInvalid):  # DRF's field-error shape
+    elif issubclass(cls, courses.errors.CohortInvalid | courses.errors.ActionPlanInvalid) or (
+        cls is assessments.errors.AllowanceInvalid
+    ):  # DRF's field-error shape
         assert response.data == {"non_field_errors": [str(error.message)]}
     else:
         assert response.data == {"detail": str(error.message), "code": cls.code}

@@ -138,3 +138,15 @@ class QuizWithKeySerializer(serializers.Serializer):
     allow_review = serializers.BooleanField()
     review = serializers.ChoiceField(choices=ReviewPolicy.values)
     questions = KeyQuestionSerializer(many=True, source="questions.all")
+
+
+class AllowanceRequestSerializer(serializers.Serializer):
+    quiz = serializers.IntegerField(min_value=1)
+    extra_attempts = serializers.IntegerField(min_value=1, max_value=5)
+    reason = serializers.CharField(max_length=200)
+
+
+class AllowanceResultSerializer(serializers.Serializer):
+    quiz = serializers.IntegerField()
+    extra_attempts = serializers.IntegerField(help_text="The attempts this grant added.")
+    attempts_left = serializers.IntegerField(help_text="Attempts the participant may now start at the quiz.")

@@ -17,11 +17,14 @@ from assessments.selectors import (
     quiz_get,
     quiz_with_answer_key,
 )
-from assessments.services import answers_save, attempt_start, attempt_submit
+from assessments.services import allowance_grant_checked, answers_save, attempt_start, attempt_submit
 from courses.api.errors import DomainErrorsMixin
+from courses.models import Enrollment
 from courses.permissions import IsOperator
 
 from .serializers import (
+    AllowanceRequestSerializer,
+    AllowanceResultSerializer,
     AnswersSerializer,
     AssessmentErrorSerializer,
     AttemptSerializer,
@@ -134,3 +137,42 @@ class AttemptSubmitView(DomainErrorsMixin, APIView):
         graded = attempt_submit(attempt=attempt, answers=body.validated_data["answers"])
         graded.attempts_left = attempts_left(enrollment_id=graded.enrollment_id, quiz=graded.quiz)
         return Response(SubmitResultSerializer(graded).data)
+
+
+class AllowanceGrantView(DomainErrorsMixin, APIView):
+    permission_classes = [IsOperator]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=AllowanceRequestSerializer,
+        responses={
+            201: AllowanceResultSerializer,
+            400: OpenApiResponse(description="A field is invalid (its name, with the message)."),
+            403: _error("Not an operator."),
+            404: _error("No such enrolment or quiz."),
+        },
+        description="Grant a participant 1–5 extra attempts at a quiz of their course, with a reason; "
+        "recorded with who granted them. The participant can then start an attempt.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        enrollment = Enrollment.objects.select_related("cohort").filter(pk=pk).first()
+        if enrollment is None:
+            raise Http404
+        serializer = AllowanceRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        quiz = quiz_get(quiz_id=data["quiz"])
+        if quiz is None:
+            raise Http404
+        allowance_grant_checked(
+            enrollment=enrollment,
+            quiz=quiz,
+            extra=data["extra_attempts"],
+            granted_by=request.user,
+            reason=data["reason"],
+        )
+        left = attempts_left(enrollment_id=enrollment.pk, quiz=quiz)
+        return Response(
+            {"quiz": quiz.pk, "extra_attempts": data["extra_attempts"], "attempts_left": left},
+            status=status.HTTP_201_CREATED,
+        )

@@ -194,6 +194,11 @@ class CohortProgressModuleSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="module.pk")
     state = serializers.ChoiceField(choices=["locked", "available", "completed"])
     best_score = serializers.IntegerField(allow_null=True)
+    attempts_left = serializers.IntegerField(
+        allow_null=True,
+        help_text="Attempts the participant may still start at the module's quiz (extra "
+        "attempts granted included); null for a module without a quiz.",
+    )
 
 
 class CohortProgressSerializer(serializers.Serializer):
@@ -232,3 +237,51 @@ class ErrorSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class InvitationSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending", "sent", "accepted"])
+    sent_at = serializers.DateTimeField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+
+
+class CohortEnrollmentSerializer(serializers.Serializer):
+    """A participant of a cohort as operators see them (a ``ParticipantRow``)."""
+
+    id = serializers.IntegerField(source="enrollment.pk")
+    nip = serializers.CharField(source="participant.nip")
+    full_name = serializers.CharField(source="participant.full_name")
+    email = serializers.EmailField()
+    unit = serializers.CharField(source="participant.unit")
+    position = serializers.CharField(source="enrollment.profile_position")
+    invitation = InvitationSerializer()
+    progress_percent = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    last_activity = serializers.DateTimeField(
+        allow_null=True, help_text="The latest lesson read or sign-in (null: none yet)."
+    )
+    flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=["not_started", "behind_pace", "out_of_attempts", "completed"]),
+        help_text="`behind_pace`: progress below the share of the cohort's period already gone; "
+        "`out_of_attempts`: no attempt left at the quiz of a module not yet passed.",
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["flags"] = [
+            flag for flag in ("not_started", "behind_pace", "out_of_attempts", "completed") if flag in instance.flags
+        ]
+        return data
+
+
+class EnrollmentIdsSerializer(serializers.Serializer):
+    enrollments = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=20_000,
+        help_text="Enrolment ids of the cohort; absent or empty: everyone not yet accepted.",
+    )
+
+
+class QueuedSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="Emails queued (people already sent one today are not counted).")

@@ -31,11 +31,13 @@ from courses.reports import (
     cohort_progress_xlsx_response,
 )
 from courses.selectors import (
+    FLAGS,
     LessonAccessReason,
     action_plan_row,
     cohort_action_plans,
     cohort_enrollments,
     cohort_list,
+    cohort_participants_overview,
     course_list_published,
     course_outline,
     enrollment_action_plan,
@@ -45,7 +47,14 @@ from courses.selectors import (
     lesson_view,
     participant_enrollments,
 )
-from courses.services import action_plan_submit, cohort_create, enrollment_import, lesson_complete
+from courses.services import (
+    action_plan_submit,
+    cohort_create,
+    enrollment_import,
+    invitations_resend,
+    lesson_complete,
+    reminders_send,
+)
 
 from .errors import DomainErrorsMixin
 from .renderers import CSVRenderer, FileRenderersMixin, XLSXRenderer
@@ -53,16 +62,19 @@ from .serializers import (
     ActionPlanRequestSerializer,
     ActionPlanSerializer,
     CohortActionPlanSerializer,
+    CohortEnrollmentSerializer,
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
     CourseListSerializer,
+    EnrollmentIdsSerializer,
     EnrollmentImportErrorSerializer,
     EnrollmentImportRequestSerializer,
     EnrollmentImportResultSerializer,
     EnrollmentProgressSerializer,
     ErrorSerializer,
     LessonSerializer,
+    QueuedSerializer,
     TokenSerializer,
 )
 
@@ -155,7 +167,9 @@ class EnrollmentImportView(DomainErrorsMixin, APIView):
             raise EnrollmentFileInvalid([FileError(None, None, _("Attach the file in the field “file”."))])
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
         # EnrollmentFileInvalid: 400 with every problem; EnrollmentConflict: 409.
-        result = enrollment_import(cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run)
+        result = enrollment_import(
+            cohort=cohort, upload=upload, name=upload.name, size=upload.size, dry_run=dry_run, by=request.user
+        )
         return Response(result.as_dict())
 
 
@@ -232,7 +246,7 @@ class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
             return cohort_progress_csv_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
         if request.accepted_renderer.format == "xlsx":
             return cohort_progress_xlsx_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
-        progress = enrollments_progress(cohort_enrollments(cohort=cohort))
+        progress = enrollments_progress(cohort_enrollments(cohort=cohort), module_values=["attempts_left"])
         # cohort_progress_payload builds the rows (CohortProgressSerializer documents them): nested
         # serializers cost too much at 2,000 rows.
         return Response(cohort_progress_payload(progress))
@@ -344,3 +358,51 @@ class EnrollmentTemplateView(DomainErrorsMixin, FileRenderersMixin, APIView):
         if file_format not in TEMPLATE_FORMATS:
             raise FileFormatUnknown()
         return enrollment_template_response(file_format)
+
+
+class CohortEnrollmentsView(DomainErrorsMixin, APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("flag", str, enum=list(FLAGS), description="Only the participants with this flag.")
+        ],
+        responses={200: CohortEnrollmentSerializer(many=True), 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        cohort = get_object_or_404(Cohort, pk=pk)
+        overview = cohort_participants_overview(cohort=cohort, flag=request.query_params.get("flag", ""))
+        return Response(CohortEnrollmentSerializer(overview.rows, many=True).data)
+
+
+class InvitationsResendView(DomainErrorsMixin, APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(
+        request=EnrollmentIdsSerializer,
+        responses={202: QueuedSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        description="Send the invitation again to the given participants (absent or empty: everyone who has "
+        "not set a password yet); accepted ones are skipped, and nobody gets more than one a day.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = get_object_or_404(Cohort, pk=pk)
+        serializer = EnrollmentIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        queued = invitations_resend(
+            cohort=cohort, by=request.user, enrollment_ids=serializer.validated_data.get("enrollments") or None
+        )
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+
+class RemindersView(DomainErrorsMixin, APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(
+        request=None,
+        responses={202: QueuedSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        description="Email a reminder to every participant behind the cohort's pace (or not started); "
+        "nobody gets more than one a day, whoever asks.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = get_object_or_404(Cohort, pk=pk)
+        return Response({"queued": reminders_send(cohort=cohort, by=request.user)}, status=status.HTTP_202_ACCEPTED)

@@ -92,7 +92,7 @@ def enrollment_for_course(*, user, course_id: int) -> Enrollment | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return (
-        Enrollment.objects.filter(participant__user=user, cohort__course_id=course_id)
+        Enrollment.objects.filter(participant__user=user, cohort__course_id=course_id, removed_at__isnull=True)
         .select_related("cohort", "participant")
         .order_by(F("completed_at").desc(nulls_first=True), "-enrolled_at", "-pk")
         .first()

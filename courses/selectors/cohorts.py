@@ -7,12 +7,14 @@ from ..models import Cohort, Enrollment, ParticipantProfile
 
 def cohort_list() -> QuerySet[Cohort]:
     """Cohorts with their course and number of participants (one query)."""
-    return Cohort.objects.select_related("course").annotate(participants_count=Count("enrollments"))
+    return Cohort.objects.select_related("course").annotate(
+        participants_count=Count("enrollments", filter=Q(enrollments__removed_at__isnull=True))
+    )
 
 
 def cohort_participants(*, cohort: Cohort, search: str = "", unit: str = "") -> QuerySet[Enrollment]:
     """The cohort's enrolments with participant and user, filtered by name/NIP and unit."""
-    enrollments = Enrollment.objects.filter(cohort=cohort).select_related("participant__user")
+    enrollments = Enrollment.objects.filter(cohort=cohort, removed_at__isnull=True).select_related("participant__user")
     search = search.strip()
     if search:
         digits = search.replace(" ", "")
@@ -27,7 +29,7 @@ def cohort_participants(*, cohort: Cohort, search: str = "", unit: str = "") -> 
 def cohort_units(*, cohort: Cohort) -> list[str]:
     """Distinct units (OPD) of the cohort's participants, for filtering."""
     return list(
-        ParticipantProfile.objects.filter(enrollments__cohort=cohort)
+        ParticipantProfile.objects.filter(enrollments__cohort=cohort, enrollments__removed_at__isnull=True)
         .exclude(unit="")
         .values_list("unit", flat=True)
         .distinct()
@@ -36,5 +38,5 @@ def cohort_units(*, cohort: Cohort) -> list[str]:
 
 
 def cohort_enrollments(*, cohort: Cohort) -> QuerySet[Enrollment]:
-    """The cohort's enrolments ordered by participant name."""
-    return Enrollment.objects.filter(cohort=cohort).order_by("participant__full_name", "pk")
+    """The cohort's enrolments ordered by participant name (those removed by an operator left out)."""
+    return Enrollment.objects.filter(cohort=cohort, removed_at__isnull=True).order_by("participant__full_name", "pk")

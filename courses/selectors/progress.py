@@ -1,13 +1,13 @@
 """Progress: module states along the unlock chain and the progress of enrollments, in a fixed number of queries."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from ..conf import courses_setting
-from ..extensions import enrollment_extras, module_extras, progress_columns
+from ..extensions import enrollment_extras, enrollment_module_extras, module_extras, progress_columns
 from ..models import Cohort, Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
 
 
@@ -54,6 +54,8 @@ class ModuleProgressView:
     # All quiz attempts used without a pass: the participant waits for the operator.
     needs_help: bool = False
     quiz: dict[str, Any] | None = None  # the "quiz" module extra (title, url, …)
+    # Values other apps attach per enrolment and module (``enrollment_module_extras``), e.g. attempts_left.
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,17 @@ class EnrollmentProgressView:
 _NO_PROGRESS = (None, False, False, False)
 
 
-def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentProgressView]:
+def enrollments_progress(
+    enrollments: QuerySet[Enrollment],
+    *,
+    extras: Iterable[str] | None = None,
+    module_values: Iterable[str] = (),
+) -> list[EnrollmentProgressView]:
     """Progress of each enrolment in ``enrollments``, in its order, in six queries whatever their number.
+
+    ``extras``: the enrolment extras to read (None: every registered one; each costs its provider's
+    queries); ``module_values``: the per-enrolment-and-module extras to read (e.g. ``attempts_left``).
+    Annotations of ``enrollments`` stay on the rows.
 
     A module's state follows the unlock chain; a completed module (a recorded fact) counts all its
     items as done even if lessons were added later. ``progress_percent`` is the whole-percent share
@@ -132,7 +143,8 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
     ):
         modules_by_course.setdefault(module.course_id, []).append(module)
     all_module_ids = [m.pk for modules in modules_by_course.values() for m in modules]
-    quizzes = module_extras(all_module_ids, ["quiz"])["quiz"]
+    modules_extras = module_extras(all_module_ids, ["quiz"])
+    quizzes = modules_extras["quiz"]
 
     enrollment_ids = [e.pk for e in rows]
     # (best_score, quiz passed, module completed, needs help) per (enrollment, module), as plain tuples.
@@ -155,7 +167,8 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
         .annotate(n=Count("id"))
         .values_list("enrollment_id", "lesson__module_id", "n")
     }
-    extras = enrollment_extras(enrollment_ids)  # whatever other apps registered
+    row_extras = enrollment_extras(enrollment_ids, extras)  # whatever other apps registered
+    per_module = enrollment_module_extras(enrollment_ids, modules_extras, list(module_values)) if module_values else {}
 
     result = []
     for enrollment in rows:
@@ -181,6 +194,7 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
                     quiz_passed=quiz_passed,
                     needs_help=help_needed and module.pk not in completed,
                     quiz=quizzes.get(module.pk),
+                    extras={name: values.get(enrollment.pk, {}).get(module.pk) for name, values in per_module.items()},
                 )
             )
         if enrollment.completed_at:
@@ -192,7 +206,7 @@ def enrollments_progress(enrollments: QuerySet[Enrollment]) -> list[EnrollmentPr
                 enrollment=enrollment,
                 progress_percent=percent,
                 modules=views,
-                extras={name: values.get(enrollment.pk) for name, values in extras.items()},
+                extras={name: values.get(enrollment.pk) for name, values in row_extras.items()},
             )
         )
     return result
@@ -216,7 +230,7 @@ def enrollments_progress_chunks(enrollments: QuerySet[Enrollment], *, size: int 
 
 def participant_enrollments(*, user) -> QuerySet[Enrollment]:
     """The user's enrolments, newest first."""
-    return Enrollment.objects.filter(participant__user=user).order_by("-enrolled_at", "-pk")
+    return Enrollment.objects.filter(participant__user=user, removed_at__isnull=True).order_by("-enrolled_at", "-pk")
 
 
 # --- A cohort's progress report ------------------------------------------------------------------

@@ -6,6 +6,16 @@ from .curriculum import curriculum_load
 from .enrollment import EnrollmentImportResult, enrollment_import
 from .help import module_help_clear, module_help_notify, module_help_request
 from .invitations import invitations_send
+from .operator import (
+    audit_record,
+    cohort_reminders_switch,
+    enrollment_remove,
+    invitations_resend,
+    participant_correct,
+    participant_messages_send,
+    reminders_send,
+    scheduled_reminders_send,
+)
 from .progress import lesson_complete, quiz_result_record
 from .uploads import (
     STAGED_UPLOADS_DIR,
@@ -29,6 +39,14 @@ __all__ = [
     "enrollment_upload_take",
     "enrollment_uploads_purge",
     "invitations_send",
+    "audit_record",
+    "cohort_reminders_switch",
+    "enrollment_remove",
+    "invitations_resend",
+    "participant_correct",
+    "participant_messages_send",
+    "reminders_send",
+    "scheduled_reminders_send",
     "lesson_complete",
     "module_help_clear",
     "module_help_notify",

@@ -173,7 +173,13 @@ def _account_conflicts(rows: list[EnrollmentRow], existing: _Existing) -> list[F
 
 @transaction.atomic
 def enrollment_import(
-    *, cohort: Cohort, upload: IO[bytes], name: str = "", size: int | None = None, dry_run: bool = False
+    *,
+    cohort: Cohort,
+    upload: IO[bytes],
+    name: str = "",
+    size: int | None = None,
+    dry_run: bool = False,
+    by=None,
 ) -> EnrollmentImportResult:
     """Enrol the people of an enrolment file (CSV or XLSX) into ``cohort``.
 
@@ -184,7 +190,8 @@ def enrollment_import(
     participant's (staff, superuser, operator, or a plain account named after the NIP): such rows
     are errors, in a dry run too (``_account_conflicts`` has the rules). All or nothing: any invalid
     row raises EnrollmentFileInvalid listing every problem and writes nothing. Idempotent: importing
-    the same file again reports everything unchanged.
+    the same file again reports everything unchanged. A real import is recorded in the audit log
+    (``by``: the operator) with its counts.
     """
     rows = read_enrollment_file(upload, name=name, size=size)
     batch = courses_setting("IMPORT_BATCH_SIZE")
@@ -235,6 +242,21 @@ def enrollment_import(
                 [Enrollment(cohort=cohort, participant=p) for p in participants if p.pk not in enrolled_ids],
                 batch_size=batch,
                 ignore_conflicts=True,
+            )
+            from .operator import audit_record
+
+            audit_record(
+                actor=by,
+                action="import",
+                cohort=cohort,
+                details={
+                    "file": name[:200],
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "total": result.total,
+                    "enrolled": result.enrolled,
+                },
             )
     except IntegrityError as exc:
         raise EnrollmentConflict() from exc

@@ -11,6 +11,15 @@ from .participant import (
     lesson_page,
     module_help,
 )
+from .participants import (
+    operator_cohort_audit,
+    operator_invitations_resend,
+    operator_participant,
+    operator_participant_remove,
+    operator_participants,
+    operator_reminders_send,
+    operator_reminders_switch,
+)
 
 __all__ = [
     "action_plan_page",
@@ -26,4 +35,11 @@ __all__ = [
     "operator_cohorts",
     "operator_import",
     "operator_progress",
+    "operator_cohort_audit",
+    "operator_invitations_resend",
+    "operator_participant",
+    "operator_participant_remove",
+    "operator_participants",
+    "operator_reminders_send",
+    "operator_reminders_switch",
 ]

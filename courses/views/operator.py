@@ -118,7 +118,7 @@ def operator_import(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("That upload has expired; please choose the file again."))
             return redirect("courses:operator-import", pk=cohort.pk)
         try:
-            result = enrollment_import(cohort=cohort, upload=io.BytesIO(data), name=entry["name"])
+            result = enrollment_import(cohort=cohort, upload=io.BytesIO(data), name=entry["name"], by=request.user)
         except EnrollmentFileInvalid as exc:
             context.update(errors=exc.errors, filename=entry["name"])
             return render(request, "courses/operator/import.html", context, status=400)

@@ -487,7 +487,8 @@ def test_cohort_progress_json(api_client, enrollment, course, operator):
         "unit": participant.unit,
         "progress_percent": 25,
         "modules": [
-            {"id": m.pk, "state": s, "best_score": b}
+            # Each module has a quiz of three attempts, none started (the first module's result was recorded directly).
+            {"id": m.pk, "state": s, "best_score": b, "attempts_left": 3}
             for m, s, b in zip(
                 modules_of(course), ["completed", "available", "locked", "locked"], [70, None, None, None], strict=True
             )
