@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courses.content_cache import content_cached, content_forget
 from courses.curriculum import (
     CurriculumError,
     CurriculumReport,
@@ -334,8 +335,10 @@ def _as_int(value: Any) -> int:
 
 def _answers_write(
     *, attempt: Attempt, answers: Sequence[Mapping[str, Any]], kinds: dict[int, str], now: datetime.datetime
-) -> int:
-    """Validate every answer against the attempt, then upsert them in one statement; nothing if any is bad."""
+) -> dict[int, set[int]]:
+    """Validate every answer against the attempt, then upsert them in one statement; nothing if any is bad.
+
+    Returns the answers written (question id → choice ids)."""
     rows: list[Answer] = []
     seen: set[int] = set()
     for item in answers:
@@ -361,12 +364,7 @@ def _answers_write(
             unique_fields=["attempt", "question"],
             update_fields=["choice_ids", "saved_at"],
         )
-    return len(rows)
-
-
-def _question_kinds(attempt: Attempt) -> dict[int, str]:
-    """Kinds of the questions still in the attempt's quiz (one query)."""
-    return dict(Question.objects.filter(quiz_id=attempt.quiz_id).values_list("pk", "kind"))
+    return {row.question_id: set(row.choice_ids) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -375,12 +373,15 @@ class _AnswerKey:
     correct: dict[int, set[int]]
 
 
-def _answer_key(attempt: Attempt) -> _AnswerKey:
-    """Kinds and correct choice ids of the questions still in the attempt's quiz (one query)."""
+def _answer_key_key(quiz_id: int) -> str:
+    return f"quiz:{quiz_id}:answer_key"
+
+
+def _answer_key_read(quiz_id: int) -> _AnswerKey:
     kinds: dict[int, str] = {}
     correct: dict[int, set[int]] = {}
     rows = (
-        Question.objects.filter(quiz_id=attempt.quiz_id)
+        Question.objects.filter(quiz_id=quiz_id)
         .order_by()
         .values_list("pk", "kind", "choices__pk", "choices__is_correct")
     )
@@ -392,11 +393,31 @@ def _answer_key(attempt: Attempt) -> _AnswerKey:
     return _AnswerKey(kinds=kinds, correct=correct)
 
 
-def _lock_open(attempt: Attempt) -> Attempt:
-    """Lock the attempt row for this transaction; raise unless it is still open."""
+def _answer_key(attempt: Attempt) -> _AnswerKey:
+    """Kinds and correct choice ids of the questions now in the attempt's quiz.
+
+    From the content cache (one query when not cached); forgotten whenever the quiz, a question or
+    a choice is saved or deleted (see ``answer_key_forget``)."""
+    return content_cached(_answer_key_key(attempt.quiz_id), lambda: _answer_key_read(attempt.quiz_id))
+
+
+def answer_key_forget(*, quiz_id: int) -> None:
+    """Forget the cached answer key of the quiz (the quiz, its questions or choices changed)."""
+    content_forget([_answer_key_key(quiz_id)])
+
+
+def _lock_open(attempt: Attempt, *, owner=None) -> Attempt | None:
+    """Lock the attempt row for this transaction and read it (one query); raise unless it is still open.
+
+    With ``owner``, only an attempt of that user's: None otherwise (nothing locked)."""
     # of=self: lock only the attempt, not the quiz and module rows every participant shares. The attempt
     # comes before the enrollment quiz_result_record locks (the order in courses.locks).
-    locked = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__module").get(pk=attempt.pk)
+    rows = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__module").filter(pk=attempt.pk)
+    if owner is not None:
+        rows = rows.filter(enrollment__participant__user=owner)
+    locked = rows.first() if owner is not None else rows.get()
+    if locked is None:
+        return None
     if locked.status == AttemptStatus.SUBMITTED:
         raise AlreadySubmitted()
     if locked.status == AttemptStatus.EXPIRED:
@@ -419,18 +440,30 @@ def _is_right(kind: str, chosen: set[int], correct: set[int]) -> bool:
     return len(chosen) == 1 and chosen <= correct
 
 
-def _grade(*, attempt: Attempt, key: _AnswerKey, status: str, now: datetime.datetime) -> Attempt:
+def _grade(
+    *,
+    attempt: Attempt,
+    key: _AnswerKey,
+    status: str,
+    now: datetime.datetime,
+    given: Mapping[int, set[int]] | None = None,
+) -> Attempt:
     """Grade the locked, open ``attempt`` on its saved answers, close it and report to courses.
 
-    A fixed number of queries whatever the quiz size: the saved answers, one conditional update,
-    then courses' ``quiz_result_record``; a fail that used the last attempt also asks courses to flag
-    the module as needing the operator (``module_help_request``: the operator is emailed once).
+    A fixed number of queries whatever the quiz size: the saved answers (not read when ``given``,
+    the answers just written, covers every question), one conditional update, then courses'
+    ``quiz_result_record``; a fail that used the last attempt also asks courses to flag the module
+    as needing the operator (``module_help_request``: the operator is emailed once).
     """
-    saved = {
-        qid: set(ids) for qid, ids in Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids")
-    }
     # Questions removed from the quiz since the start no longer count.
     question_ids = [qid for qid in attempt.question_order if qid in key.kinds]
+    if given is not None and all(qid in given for qid in question_ids):
+        saved = given
+    else:
+        saved = {
+            qid: set(ids)
+            for qid, ids in Answer.objects.filter(attempt=attempt).values_list("question_id", "choice_ids")
+        }
     results = {
         str(qid): _is_right(key.kinds[qid], saved.get(qid, set()), key.correct.get(qid, set())) for qid in question_ids
     }
@@ -487,33 +520,36 @@ def answers_save(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]]) -> i
         if expired:
             _grade(attempt=locked, key=_answer_key(locked), status=AttemptStatus.EXPIRED, now=now)
         else:
-            saved = _answers_write(attempt=locked, answers=answers, kinds=_question_kinds(locked), now=now)
+            saved = len(_answers_write(attempt=locked, answers=answers, kinds=_answer_key(locked).kinds, now=now))
     if expired:
         # Raised after the commit so that the grading stays.
         raise AttemptExpired()
     return saved
 
 
-def attempt_submit(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]] = ()) -> Attempt:
+def attempt_submit(*, attempt: Attempt, answers: Sequence[Mapping[str, Any]] = (), owner=None) -> Attempt | None:
     """Save the given answers (as ``answers_save``), then grade and close the attempt.
 
     Side effects: upserts answers, writes the grade on the attempt, and reports it to courses
     (``quiz_result_record``: best score kept, a pass may unlock the next module). A fixed number of
-    queries whatever the quiz size. Exactly once: a second or concurrent submit raises
-    AlreadySubmitted. Past the deadline the answers given now are ignored, the attempt is graded on
-    what was saved in time, and AttemptExpired is raised. Invalid answers raise InvalidAnswer and
-    nothing is written.
+    queries whatever the quiz size: the attempt is read once, locked; the answer key comes from the
+    content cache. Exactly once: a second or concurrent submit raises AlreadySubmitted. Past the
+    deadline the answers given now are ignored, the attempt is graded on what was saved in time, and
+    AttemptExpired is raised. Invalid answers raise InvalidAnswer and nothing is written. With
+    ``owner`` (a user), an attempt that is not theirs is left alone and None is returned.
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock_open(attempt)
+        locked = _lock_open(attempt, owner=owner)
+        if locked is None:
+            return None
         key = _answer_key(locked)
         expired = attempt_is_past_deadline(locked, now)
         if expired:
             _grade(attempt=locked, key=key, status=AttemptStatus.EXPIRED, now=now)
         else:
-            _answers_write(attempt=locked, answers=answers, kinds=key.kinds, now=now)
-            _grade(attempt=locked, key=key, status=AttemptStatus.SUBMITTED, now=now)
+            given = _answers_write(attempt=locked, answers=answers, kinds=key.kinds, now=now)
+            _grade(attempt=locked, key=key, status=AttemptStatus.SUBMITTED, now=now, given=given)
     if expired:
         raise AttemptExpired()
     return locked

@@ -2,14 +2,24 @@
 
 Run: .venv/bin/python bench/quiz_submit.py [participants]
 Creates (and drops first) the PostgreSQL database ``gcio_bench_quiz`` on BENCH_POSTGRES (default: the
-local server), migrates it, builds a course with one 20-question quiz and a cohort of participants, then
-prints graded submissions per second through ``attempt_submit`` and the p50/p95 latency of
-``POST /api/v1/attempts/{id}/submit/`` (Django's test client in-process, token authentication, DEBUG off).
+local server), migrates it, builds a course with one 20-question quiz (its module's lessons all done, so
+a pass completes the module) and cohorts of participants, then prints:
+
+- the statements of one submit that passes and completes the module (target: at most 12);
+- graded submissions per second through ``attempt_submit``;
+- ``POST /api/v1/attempts/{id}/submit/`` under 50 concurrent users against gunicorn (2 sync workers,
+  DEBUG off, token authentication), for the code before the change and after it, in the same run and
+  on the same database, in alternating rounds: p50/p95 of each and the ratio of the p95s (target:
+  after at most 0.7 of before). "Before" is the tree of BENCH_BEFORE_REF (default: the merge base of
+  HEAD and ``main``), extracted with ``git archive`` into a temporary folder and served by the same
+  virtualenv; "after" is this working tree.
 """
 
 import datetime
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -20,12 +30,14 @@ os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
 # With DEBUG off WhiteNoise looks for collected static files; the API does not need them.
 warnings.filterwarnings("ignore", message="No directory at")
 
+from _http import ROOT, Gunicorn, percentile, run_requests, source_tree  # noqa: E402
 from _setup import django_on_bench_database  # noqa: E402
 
 django_on_bench_database("gcio_bench_quiz")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -33,16 +45,29 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from assessments.models import Attempt, Choice, Question, QuestionKind, Quiz  # noqa: E402
 from assessments.services import attempt_start, attempt_submit  # noqa: E402
-from courses.models import Cohort, Course, Enrollment, Module, ParticipantProfile, Stage  # noqa: E402
+from courses.models import (  # noqa: E402
+    Cohort,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonCompletion,
+    Module,
+    ParticipantProfile,
+    Stage,
+)
 
 User = get_user_model()
 QUESTIONS = 20
+USERS = 50
 
 
 def build_quiz() -> Quiz:
     course = Course.objects.create(slug="bench", title="Bench", published=True)
     module = Module.objects.create(course=course, key="m1", order=1, stage=Stage.TRANSFORMATION, title="M1")
     Module.objects.create(course=course, key="m2", order=2, stage=Stage.LEADERSHIP, title="M2")
+    Lesson.objects.bulk_create(
+        [Lesson(module=module, key=f"l{n}", order=n + 1, title=f"Lesson {n}", body="Text.") for n in range(4)]
+    )
     quiz = Quiz.objects.create(
         module=module, title="Bench quiz", pass_mark=70, max_attempts=3, time_limit_minutes=30, shuffle_choices=True
     )
@@ -77,7 +102,11 @@ def participants(course: Course, count: int, offset: int) -> list:
     profiles = ParticipantProfile.objects.bulk_create(
         [ParticipantProfile(user=u, nip=u.username, full_name=f"Peserta {u.username[-6:]}") for u in users]
     )
-    Enrollment.objects.bulk_create([Enrollment(cohort=cohort, participant=p) for p in profiles])
+    enrollments = Enrollment.objects.bulk_create([Enrollment(cohort=cohort, participant=p) for p in profiles])
+    lessons = list(Lesson.objects.filter(module__course=course, module__order=1))
+    LessonCompletion.objects.bulk_create(
+        [LessonCompletion(enrollment=e, lesson=lesson) for e in enrollments for lesson in lessons]
+    )
     return users
 
 
@@ -117,33 +146,72 @@ def main(count: int) -> None:
         f"service  attempt_submit: {count / elapsed:8.1f} graded submissions/s  ({elapsed * 1000 / count:.2f} ms each)"
     )
 
-    # 2. Through the HTTP endpoint.
-    users = participants(quiz.module.course, count, count)
-    tokens = {
-        t.user_id: t.key for t in Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
-    }
-    client = Client()
-    timings = []
-    for n, user in enumerate(users):
-        attempt = attempt_start(user=user, quiz=quiz).attempt
-        body = {"answers": answers_for(attempt, key, kinds, n)}
-        url = f"/api/v1/attempts/{attempt.pk}/submit/"
-        auth = {"HTTP_AUTHORIZATION": f"Token {tokens[user.pk]}"}
-        if n == 0:  # count the queries once, outside the timings (capturing slows the cursor)
-            with CaptureQueriesContext(connection) as captured:
-                response = client.post(url, body, content_type="application/json", **auth)
-            queries = len(captured)
-        else:
-            t0 = time.perf_counter()
-            response = client.post(url, body, content_type="application/json", **auth)
-            timings.append(time.perf_counter() - t0)
-        assert response.status_code == 200, response.content
-    timings_ms = sorted(t * 1000 for t in timings)
-    p50 = statistics.median(timings_ms)
-    p95 = timings_ms[int(0.95 * (len(timings_ms) - 1))]
+    # 2. One submit that passes and completes the module: its statements.
+    user = participants(quiz.module.course, 1, 20_000 - 1)[0]
+    attempt = attempt_start(user=user, quiz=quiz).attempt
+    all_right = [{"question": qid, "choices": sorted(key[qid])} for qid in attempt.question_order]
+    token = Token.objects.create(user=user)
+    cache.clear()  # the content cache cold: the worst case
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().post(
+            f"/api/v1/attempts/{attempt.pk}/submit/",
+            {"answers": all_right},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+        )
+    assert response.status_code == 200 and response.json()["passed"], response.content
+    statements = len(captured)
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print("\n".join(q["sql"][:160] for q in captured.captured_queries))
     print(
-        f"http     POST /api/v1/attempts/{{id}}/submit/: p50 {p50:.2f} ms  p95 {p95:.2f} ms  "
-        f"max {timings_ms[-1]:.2f} ms  ({len(timings_ms) * 1000 / sum(timings_ms):.1f} req/s)  {queries} queries each"
+        f"one passing, module-completing submit over HTTP, content cache cold: {statements} statements "
+        f"including the token look-up (target <= 12; ratio to the target {statements / 12:.2f})"
+    )
+
+    # 3. Through the HTTP endpoint under 50 concurrent users, before and after, alternating rounds.
+    before_ref = (
+        os.environ.get("BENCH_BEFORE_REF")
+        or subprocess.run(
+            ["git", "merge-base", "HEAD", "main"], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
+    before_tree = source_tree(before_ref)
+    trees = {"before": before_tree, "after": ROOT}
+    rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
+    p95s: dict[str, list[float]] = {"before": [], "after": []}
+    p50s: dict[str, list[float]] = {"before": [], "after": []}
+    offset = count
+    for round_no in range(rounds):
+        for label in ("before", "after"):
+            offset += count
+            users = participants(quiz.module.course, count, offset)
+            tokens = {
+                t.user_id: t.key
+                for t in Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+            }
+            requests = []
+            for n, user in enumerate(users):
+                attempt = attempt_start(user=user, quiz=quiz).attempt
+                body = json.dumps({"answers": answers_for(attempt, key, kinds, n)}).encode()
+                headers = {"Authorization": f"Token {tokens[user.pk]}", "Content-Type": "application/json"}
+                requests.append(("POST", f"/api/v1/attempts/{attempt.pk}/submit/", headers, body))
+            with Gunicorn(trees[label], workers=2) as server:
+                # Warm each worker (imports, connections, caches) outside the timings.
+                run_requests(server.base, [("GET", "/livez", {}, None)] * 20, users=4)
+                started = time.perf_counter()
+                latencies = run_requests(server.base, requests, users=USERS)
+                elapsed = time.perf_counter() - started
+            p50s[label].append(statistics.median(latencies))
+            p95s[label].append(percentile(latencies, 95))
+            print(
+                f"round {round_no + 1} {label:6}: {len(latencies)} submits, {USERS} concurrent users, "
+                f"p50 {p50s[label][-1]:7.1f} ms  p95 {p95s[label][-1]:7.1f} ms  ({len(latencies) / elapsed:.1f} req/s)"
+            )
+    before_p95, after_p95 = statistics.median(p95s["before"]), statistics.median(p95s["after"])
+    print(
+        f"http POST /api/v1/attempts/{{id}}/submit/, gunicorn 2 workers, {USERS} users: "
+        f"p95 before ({before_ref[:10]}) {before_p95:.1f} ms, after {after_p95:.1f} ms; "
+        f"after/before {after_p95 / before_p95:.2f} (target <= 0.70)"
     )
     graded = Attempt.objects.filter(status="submitted").count()
     passed = Attempt.objects.filter(status="submitted", passed=True).count()

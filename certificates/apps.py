@@ -26,7 +26,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
         )
 
         from . import checks, handlers  # noqa: F401 - registers the checks, connects to courses' signals
-        from .selectors import enrollment_certificates
+        from .selectors import enrollment_certificates, valid_certificate_number
 
         # What this app adds to courses' pages and reports (courses never imports it).
         register_enrollment_extra("certificate", enrollment_certificates)
@@ -35,6 +35,7 @@ class CertificatesConfig(HostNeeds, AppConfig):
                 key="certificate_number",
                 label=_("Certificate"),
                 value=lambda extras: (extras.get("certificate") or {}).get("number"),
+                annotation=valid_certificate_number,
             )
         )
         register_dashboard_template("certificates/dashboard_certificate.html")

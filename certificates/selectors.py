@@ -135,6 +135,16 @@ def certificate_replacement(certificate: Certificate) -> Certificate | None:
     return Certificate.objects.filter(replaces_id=certificate.pk).only("number", "code").first()
 
 
+def valid_certificate_number():
+    """The number of the enrolment's valid certificate, as an expression on Enrollment rows: the
+    progress report joins it into its query (courses' ``ProgressColumn.annotation``)."""
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(
+        Certificate.objects.filter(enrollment_id=OuterRef("pk"), status=CertificateStatus.VALID).values("number")[:1]
+    )
+
+
 def verification_payload(certificate: Certificate | None) -> tuple[dict[str, Any], int]:
     """What anyone may learn from a code: the contract's verification body and its HTTP status.
 

@@ -24,9 +24,14 @@ class CoursesConfig(HostNeeds, AppConfig):
     )
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import checks  # noqa: F401 - registers the system checks
+        from .content_cache import content_model_changed
         from .groups import operators_group_sync
+        from .models import Lesson, Module
 
         post_migrate.connect(operators_group_sync, dispatch_uid="courses.operators_group_sync")
+        for model in (Module, Lesson):
+            for signal in (post_save, post_delete):
+                signal.connect(content_model_changed, sender=model, dispatch_uid=f"courses.content.{model.__name__}")

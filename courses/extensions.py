@@ -71,6 +71,10 @@ class ProgressColumn:
     key: str
     label: Any
     value: Callable[[dict[str, Any]], Any]
+    # Optional: an expression giving the cell straight from SQL, evaluated against the Enrollment
+    # rows (e.g. a Subquery on OuterRef("pk")); the streamed report (``cohort_progress_stream``) then
+    # joins it into its one enrolment query instead of calling the enrollment-extras provider.
+    annotation: Callable[[], Any] | None = None
 
 
 _progress_columns: dict[str, ProgressColumn] = {}

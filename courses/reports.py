@@ -17,8 +17,10 @@ from .people_export import Column, people_csv_response, people_xlsx_response
 from .selectors import (
     ACTION_PLAN_COLUMNS,
     EnrollmentProgressView,
+    ProgressRow,
     action_plan_row,
     cohort_action_plans,
+    cohort_progress_stream,
     enrollments_progress_chunks,
 )
 
@@ -207,3 +209,87 @@ def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict
         }
         for item in progress
     ]
+
+
+# --- The API's report, streamed from ``cohort_progress_stream`` (bounded memory at any size) -------
+
+
+def _header(module_count: int) -> list[str]:
+    header = ["nip", "full_name", "unit", "progress_percent"]
+    for index in range(1, module_count + 1):
+        header += [f"module_{index}_state", f"module_{index}_best_score"]
+    return header + ["completed_at", *(column.key for column in progress_columns())]
+
+
+def _csv_cells(row: ProgressRow) -> list:
+    cells = [row.nip, row.full_name, row.unit, row.progress_percent]
+    for _module_id, state, best, _attempts_left in row.modules:
+        cells += [state, "" if best is None else best]
+    return cells + [_local(row.completed_at), *("" if value is None else value for value in row.columns)]
+
+
+def cohort_progress_csv_stream_response(*, cohort: Cohort) -> StreamingHttpResponse:
+    """The whole cohort's report as CSV (the same cells as ``cohort_progress_csv_response``), streamed."""
+    module_count, rows = cohort_progress_stream(cohort=cohort)
+    response = StreamingHttpResponse(
+        csv_stream(_header(module_count), (_csv_cells(row) for row in rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(cohort, "csv")}"'
+    return response
+
+
+def _json_item(row: ProgressRow, keys: list[str]) -> dict:
+    """One JSON row (contract shape, as ``cohort_progress_payload``)."""
+    return {
+        "nip": row.nip,
+        "full_name": row.full_name,
+        "unit": row.unit,
+        "progress_percent": row.progress_percent,
+        "modules": [
+            {"id": pk, "state": state, "best_score": best, "attempts_left": left}
+            for pk, state, best, left in row.modules
+        ],
+        "completed_at": row.completed_at,
+        **dict(zip(keys, row.columns, strict=True)),
+    }
+
+
+class StreamingJSONResponse(StreamingHttpResponse):
+    """A streamed JSON body that can still be read whole (``content``, ``text``) by code that wants
+    it at once, such as Django's test client's ``json()``; the body read whole is kept, so the
+    stream can be read after it."""
+
+    @property
+    def content(self) -> bytes:
+        body = b"".join(self.streaming_content)
+        self.streaming_content = [body]
+        return body
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.charset or "utf-8")
+
+
+def cohort_progress_json_stream_response(*, cohort: Cohort) -> StreamingHttpResponse:
+    """The whole cohort's report as the contract's JSON array, streamed a batch of rows at a time and
+    encoded as DRF's JSON renderer encodes it (dates in ISO 8601, ``Z`` for UTC, UTF-8)."""
+    from rest_framework.utils.encoders import JSONEncoder
+
+    _, rows = cohort_progress_stream(cohort=cohort)
+    keys = [column.key for column in progress_columns()]
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+    def chunks() -> Iterator[bytes]:
+        yield b"["
+        batch: list[str] = []
+        first = True
+        for row in rows:
+            batch.append(encoder.encode(_json_item(row, keys)))
+            if len(batch) == 500:
+                yield (("" if first else ",") + ",".join(batch)).encode()
+                first, batch = False, []
+        if batch:
+            yield (("" if first else ",") + ",".join(batch)).encode()
+        yield b"]"
+
+    return StreamingJSONResponse(chunks(), content_type="application/json")

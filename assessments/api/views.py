@@ -3,12 +3,14 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assessments.models import Attempt
 from assessments.selectors import (
     attempt_answers,
     attempt_detail,
@@ -131,10 +133,14 @@ class AttemptSubmitView(DomainErrorsMixin, APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        attempt = _owned_attempt(request, pk)
         body = SubmitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        graded = attempt_submit(attempt=attempt, answers=body.validated_data["answers"])
+        if not body.is_valid():
+            _owned_attempt(request, pk)  # someone else's attempt stays a 404, whatever the body
+            raise ValidationError(body.errors)
+        # The attempt is read once, locked and checked for its owner, inside the service.
+        graded = attempt_submit(attempt=Attempt(pk=pk), answers=body.validated_data["answers"], owner=request.user)
+        if graded is None:
+            raise Http404
         graded.attempts_left = attempts_left(enrollment_id=graded.enrollment_id, quiz=graded.quiz)
         return Response(SubmitResultSerializer(graded).data)
 

@@ -1,8 +1,9 @@
 """Progress: module states along the unlock chain and the progress of enrollments, in a fixed number of queries."""
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
@@ -328,3 +329,123 @@ def cohort_progress_report(
         state=state,
         sort=sort,
     )
+
+
+# --- The cohort progress report, streamed ---------------------------------------------------------
+
+
+class ProgressRow(NamedTuple):
+    """One participant's row of the streamed cohort report: plain values, no model instances."""
+
+    nip: str
+    full_name: str
+    unit: str
+    progress_percent: int
+    # (module id, state, best score, attempts left or None without a quiz) in course order
+    modules: list[tuple[int, str, int | None, int | None]]
+    completed_at: Any
+    columns: list[Any]  # the registered progress columns' cells, in ``progress_columns()`` order
+
+
+def _row_cells(
+    modules: list[tuple[int, int, bool]],
+    progress: dict[int, tuple[int | None, bool, bool]],
+    lessons_done: dict[int, int],
+    completed_at: Any,
+    attempts_left: dict[int, int | None] | None = None,
+) -> tuple[int, list[tuple[int, str, int | None, int | None]]]:
+    """``enrollments_progress``'s rule on plain values: the percent and each module's (id, state, best
+    score, attempts left). ``modules``: (id, lesson count, has quiz) in order; ``progress``,
+    ``lessons_done`` and ``attempts_left`` by module id."""
+    attempts_left = attempts_left or {}
+    cells = []
+    done = total = 0
+    previous_completed = True
+    for module_id, lesson_count, has_quiz in modules:
+        best, passed, completed = progress.get(module_id, (None, False, False))
+        if completed:
+            state = ModuleState.COMPLETED
+        elif previous_completed:
+            state = ModuleState.AVAILABLE
+        else:
+            state = ModuleState.LOCKED
+        previous_completed = completed
+        items = lesson_count + int(has_quiz)
+        total += items
+        done += items if completed else min(lessons_done.get(module_id, 0), lesson_count) + int(has_quiz and passed)
+        cells.append((module_id, state, best, attempts_left.get(module_id) if has_quiz else None))
+    if completed_at:
+        return 100, cells
+    return (min(99, done * 100 // total) if total else 0), cells
+
+
+def cohort_progress_stream(*, cohort: Cohort, size: int | None = None) -> tuple[int, Iterator[ProgressRow]]:
+    """The cohort's report rows ordered by participant name, streamed: the number of modules, and an
+    iterator of ``ProgressRow``.
+
+    Linear at any size and bounded in memory: the modules and quizzes are read once; the enrolments
+    come from one query (a server-side cursor on PostgreSQL) with the registered columns that have an
+    SQL ``annotation`` (the certificate number) joined in; module progress and lesson completions are
+    read per chunk of ``size`` (``PROGRESS_CHUNK_SIZE``) enrolments by their ids, with the attempts
+    left at each quiz (the ``attempts_left`` module extra). Participants removed by an operator are
+    left out, as in ``cohort_enrollments``."""
+    size = size or courses_setting("PROGRESS_CHUNK_SIZE")
+    module_rows = list(
+        Module.objects.filter(course_id=cohort.course_id)
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("order", "id")
+        .values_list("pk", "lesson_count")
+    )
+    quizzes = module_extras([pk for pk, _ in module_rows], ["quiz"])["quiz"]
+    modules = [(pk, lesson_count, quizzes.get(pk) is not None) for pk, lesson_count in module_rows]
+    columns = progress_columns()
+    annotated = {f"column_{index}": column.annotation() for index, column in enumerate(columns) if column.annotation}
+    needs_extras = len(annotated) < len(columns)
+    enrollments = (
+        Enrollment.objects.filter(cohort=cohort, removed_at__isnull=True)
+        .order_by("participant__full_name", "pk")
+        .annotate(**annotated)
+        .values_list(
+            "pk", "participant__nip", "participant__full_name", "participant__unit", "completed_at", *annotated
+        )
+        .iterator(chunk_size=size)
+    )
+
+    def rows() -> Iterator[ProgressRow]:
+        while chunk := list(itertools.islice(enrollments, size)):
+            ids = [row[0] for row in chunk]
+            progress: dict[int, dict[int, tuple[int | None, bool, bool]]] = {}
+            for enrollment_id, module_id, best, passed_at, completed in (
+                ModuleProgress.objects.filter(enrollment_id__in=ids)
+                .order_by()
+                .values_list("enrollment_id", "module_id", "best_score", "quiz_passed_at", "completed_at")
+            ):
+                progress.setdefault(enrollment_id, {})[module_id] = (best, passed_at is not None, completed is not None)
+            lessons: dict[int, dict[int, int]] = {}
+            for enrollment_id, module_id, n in (
+                LessonCompletion.objects.filter(enrollment_id__in=ids)
+                .order_by()
+                .values("enrollment_id", "lesson__module_id")
+                .annotate(n=Count("id"))
+                .values_list("enrollment_id", "lesson__module_id", "n")
+            ):
+                lessons.setdefault(enrollment_id, {})[module_id] = n
+            extras = enrollment_extras(ids) if needs_extras else {}
+            attempts = enrollment_module_extras(ids, {"quiz": quizzes}, ["attempts_left"])["attempts_left"]
+            for pk, nip, full_name, unit, completed_at, *sql_cells in chunk:
+                percent, cells = _row_cells(
+                    modules, progress.get(pk, {}), lessons.get(pk, {}), completed_at, attempts.get(pk, {})
+                )
+                sql_values = iter(sql_cells)
+                row_extras = {name: values.get(pk) for name, values in extras.items()}
+                yield ProgressRow(
+                    nip,
+                    full_name,
+                    unit,
+                    percent,
+                    cells,
+                    completed_at,
+                    [next(sql_values) if column.annotation else column.value(row_extras) for column in columns],
+                )
+
+    return len(modules), rows()

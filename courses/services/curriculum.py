@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..conf import courses_setting
+from ..content_cache import course_content_forget
 from ..curriculum import (
     CurriculumError,
     CurriculumReport,
@@ -273,6 +274,7 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     if plan_was_required and not course.action_plan_required:
         # Whoever completed every module and only waited for the plan has completed the course now.
         report.record("course progress", "completed", _courses_complete_without_plan(course=course))
+    course_content_forget(course_id=course.pk)
     return report
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import threading
 
 import pytest
@@ -649,6 +650,9 @@ def test_the_progress_page_exports_its_filtered_table_to_excel(client, course, o
 
 
 def test_the_csv_streams_a_chunk_of_enrollments_at_a_time(api_client, course, operator, settings, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from courses.selectors import progress as selectors
 
     settings.COURSES_PROGRESS_CHUNK_SIZE = 2
@@ -656,13 +660,61 @@ def test_the_csv_streams_a_chunk_of_enrollments_at_a_time(api_client, course, op
     names = ["Ani", "Budi", "Citra", "Dewi", "Eko"]
     for name in reversed(names):
         EnrollmentFactory(cohort=cohort, participant=ParticipantProfileFactory(full_name=name))
-    built, real = [], selectors.enrollments_progress
-    monkeypatch.setattr(
-        selectors, "enrollments_progress", lambda enrollments: built.append(real(enrollments)) or built[-1]
-    )
+    built, real = [], selectors._row_cells
+    monkeypatch.setattr(selectors, "_row_cells", lambda *args: built.append(1) or real(*args))
     api_client.force_authenticate(operator)
     response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/progress/", {"format": "csv"})
-    assert [len(chunk) for chunk in built] == [2]  # before the body is read: only the first chunk (for the header)
-    rows = read_csv(response)
-    assert [len(chunk) for chunk in built] == [2, 2, 1]
+    assert built == []  # before the body is read: no row built
+    with CaptureQueriesContext(connection) as captured:
+        rows = read_csv(response)
+    assert len(built) == 5
+    # Progress is read a chunk of enrolments at a time: chunks of 2, 2 and 1.
+    assert sum('FROM "courses_moduleprogress"' in q["sql"] for q in captured.captured_queries) == 3
     assert [row[1] for row in rows[1:]] == names  # in name order across chunks
+
+
+def test_the_streamed_report_follows_the_progress_rule_row_for_row(course, operator, api_client):
+    from courses.selectors import cohort_enrollments, cohort_progress_stream
+    from tests.factories import CertificateFactory
+
+    cohort = CohortFactory(course=course)
+    modules = modules_of(course)
+    enrollments = [EnrollmentFactory(cohort=cohort) for _ in range(6)]
+    for n, enrollment in enumerate(enrollments):
+        for module in modules[: n % 5]:
+            finish_module(enrollment, module, score=60 + n)
+        if n % 5 < len(modules):
+            lesson_complete(enrollment=enrollment, lesson=modules[n % 5].lessons.first())
+    certificate = CertificateFactory(enrollment=enrollments[4])
+    module_count, rows = cohort_progress_stream(cohort=cohort, size=4)
+    streamed = list(rows)
+    expected = enrollments_progress(cohort_enrollments(cohort=cohort), module_values=["attempts_left"])
+    assert module_count == len(modules)
+    assert [row.nip for row in streamed] == [item.enrollment.participant.nip for item in expected]
+    assert [row.progress_percent for row in streamed] == [item.progress_percent for item in expected]
+    assert [row.modules for row in streamed] == [
+        [(m.module.pk, m.state, m.best_score, m.extras["attempts_left"]) for m in item.modules] for item in expected
+    ]
+    assert [row.columns for row in streamed] == [item.column_values for item in expected]
+    assert certificate.number in [row.columns[0] for row in streamed]
+
+
+@pytest.mark.parametrize("params", [{}, {"format": "csv"}])
+def test_the_cohort_report_costs_at_most_10_queries(course, operator, api_client, params):
+    from django.test.utils import CaptureQueriesContext
+
+    cohort = CohortFactory(course=course)
+    for n in range(30):
+        enrollment = EnrollmentFactory(cohort=cohort)
+        if n % 3:
+            finish_module(enrollment, modules_of(course)[0])
+    api_client.force_authenticate(operator)
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/progress/", params)
+        body = b"".join(response.streaming_content)
+    assert response.status_code == 200
+    if params:
+        assert body.count(b"\n") == 31  # the header and a line per participant
+    else:
+        assert len(json.loads(body)) == 30
+    assert len(captured) <= 10, "\n".join(q["sql"][:120] for q in captured.captured_queries)
