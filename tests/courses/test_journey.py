@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from assessments.services import allowance_grant, attempt_start, attempt_submit
+from certificates.codes import code_display
 from courses.models import Enrollment, ModuleProgress
 from courses.selectors import StepKind, enrollments_progress, next_steps
 from courses.services import lesson_complete, module_help_notify, module_help_request
@@ -259,6 +260,9 @@ def test_the_completion_page_shows_the_certificate_and_what_to_do_with_it(web, e
     assert href.startswith("/certificates/") and text == "Lihat dan unduh sertifikat Anda"
     assert certificate.number in html and "/pdf/" in html
     assert "BKD/BKPSDM" in html and "halaman verifikasi" in html
+    # The digital credential beside the PDF, under the same file name as on the dashboard.
+    assert f'/api/v1/certificates/{code_display(certificate.code)}/credential/"' in html
+    assert f'download="sertifikat-{certificate.number.replace("/", "-")}.jwt"' in html
 
 
 def test_the_completion_page_is_only_the_participants_own(client, enrollment, course):
