@@ -32,10 +32,11 @@ run: setup
 
 dev-setup: $(VENV)/.installed-dev
 
+# Two pytest-xdist workers; the tests that use the real services share one of them (tests/conftest.py).
 # pytest's exit code 5 means it collected no test: a failure here, said plainly.
 test: dev-setup
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-		$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+		$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; \
 		if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; fi; exit $$status
 
 lint: dev-setup

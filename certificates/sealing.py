@@ -20,18 +20,20 @@ builds the CMS around it); ``describe`` reports that certificate. Nothing else c
 the metadata and ``seal_validate`` stay as they are.
 """
 
+import asyncio
 import fcntl
 import hashlib
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -117,6 +119,22 @@ class SealerInfo:
     certificate_sha256: str
     valid_until: datetime
     demo: bool
+
+
+T = TypeVar("T")
+
+
+def outside_event_loop(call: Callable[[], T]) -> T:
+    """``call()``, in a worker thread when an event loop is running in this one.
+
+    pyHanko's synchronous API runs its own loop (``asyncio.run``), which cannot start where one is
+    already running: an asynchronous host, or a test driving a browser through Playwright."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal") as pool:
+        return pool.submit(call).result()
 
 
 class Sealer(Protocol):
@@ -216,8 +234,10 @@ class LocalSealer:
             metadata, signer=self._signer, timestamper=self._timestamper, stamp_style=_STAMP_STYLE, new_field_spec=field
         )
         try:
-            output = pdf_signer.sign_pdf(
-                IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False), bytes_reserved=self._reserve
+            output = outside_event_loop(
+                lambda: pdf_signer.sign_pdf(
+                    IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False), bytes_reserved=self._reserve
+                )
             )
         except SigningError as exc:
             if "larger than expected" not in str(exc):
@@ -226,7 +246,9 @@ class LocalSealer:
             # pyHanko measure it from now on.
             logger.warning("Seal larger than %s bytes reserved; letting pyHanko size it", self._reserve)
             self._reserve = None
-            output = pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
+            output = outside_event_loop(
+                lambda: pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
+            )
         return output.getvalue()
 
 

@@ -31,6 +31,7 @@ REDOC_CSP = {
 }
 api_redoc = csp_update(REDOC_CSP)(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"))
 
+handler400 = "config.views.bad_request"
 handler404 = "config.views.not_found"
 
 urlpatterns = [

@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 
 
 def _database_status() -> str:
@@ -51,6 +51,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(NotFound.default_detail), "code": NotFound.default_code}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: a request Django refuses before any view (e.g. more form fields than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS``) answers in the API's error shape under ``/api/``."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(ParseError.default_detail), "code": ParseError.default_code}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:

@@ -9,6 +9,16 @@ from courses.conf import courses_setting
 from tests.factories import UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``), every test that talks to
+    the real services (Celery workers, gunicorn, beat, Redis, a browser) runs on one worker, one at a
+    time as they always have: they share the broker's queue and the machine's ports. The rest is
+    spread over both."""
+    for item in items:
+        if item.get_closest_marker("integration") or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("services"))
+
+
 @pytest.fixture(autouse=True)
 def _empty_caches():
     """Counters kept in the cache (sign-in failures, throttles, reset emails) never carry over between tests."""

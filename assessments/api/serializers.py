@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from assessments.models import ReviewPolicy
 from assessments.selectors import ReviewMode
+from courses.api.serializers import TextOnlyField
 
 
 class AssessmentErrorSerializer(serializers.Serializer):
@@ -143,7 +144,7 @@ class QuizWithKeySerializer(serializers.Serializer):
 class AllowanceRequestSerializer(serializers.Serializer):
     quiz = serializers.IntegerField(min_value=1)
     extra_attempts = serializers.IntegerField(min_value=1, max_value=5)
-    reason = serializers.CharField(max_length=200)
+    reason = TextOnlyField(max_length=200)
 
 
 class AllowanceResultSerializer(serializers.Serializer):

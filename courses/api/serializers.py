@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from courses.extensions import progress_columns
 from courses.models import Course
+from courses.selectors import FLAGS
 from courses.services import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN
 
 
@@ -272,6 +273,21 @@ class CohortEnrollmentSerializer(serializers.Serializer):
             flag for flag in ("not_started", "behind_pace", "out_of_attempts", "completed") if flag in instance.flags
         ]
         return data
+
+
+class CohortEnrollmentsQuerySerializer(serializers.Serializer):
+    flag = serializers.ChoiceField(choices=list(FLAGS), required=False)
+
+
+class TextOnlyField(serializers.CharField):
+    """DRF's CharField, refusing what is not text (DRF turns a JSON number or boolean into its string)."""
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class EnrollmentIdsSerializer(serializers.Serializer):

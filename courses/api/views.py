@@ -63,6 +63,7 @@ from .serializers import (
     ActionPlanSerializer,
     CohortActionPlanSerializer,
     CohortEnrollmentSerializer,
+    CohortEnrollmentsQuerySerializer,
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
@@ -366,11 +367,18 @@ class CohortEnrollmentsView(DomainErrorsMixin, APIView):
         parameters=[
             OpenApiParameter("flag", str, enum=list(FLAGS), description="Only the participants with this flag.")
         ],
-        responses={200: CohortEnrollmentSerializer(many=True), 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: CohortEnrollmentSerializer(many=True),
+            400: OpenApiResponse(description='An unknown `flag` (`{"flag": [message]}`).'),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
     )
     def get(self, request: Request, pk: int) -> Response:
         cohort = get_object_or_404(Cohort, pk=pk)
-        overview = cohort_participants_overview(cohort=cohort, flag=request.query_params.get("flag", ""))
+        query = CohortEnrollmentsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        overview = cohort_participants_overview(cohort=cohort, flag=query.validated_data.get("flag", ""))
         return Response(CohortEnrollmentSerializer(overview.rows, many=True).data)
 
 

@@ -119,6 +119,18 @@ def test_a_sealed_certificate_is_valid_intact_and_trusted_against_its_own_seal(s
     assert ours.timestamped is False
 
 
+def test_a_certificate_is_sealed_where_an_event_loop_is_already_running(sealer, unsealed):
+    """An asynchronous host (or a test driving a browser) calls the issuing code with a loop running."""
+    import asyncio
+
+    async def issue_from_async_code() -> bytes:
+        return sealer.seal(unsealed, placement=SEAL_PLACEMENT, location="Samarinda")
+
+    sealed = asyncio.run(issue_from_async_code())
+    status = pyhanko_status(sealed, [der(sealer)])
+    assert status.intact and status.valid
+
+
 def test_the_signature_dictionary_is_pades_with_reason_and_location(sealed):
     signature, _field = signature_dictionary(sealed)
     assert signature["/Type"] == "/Sig"

@@ -364,6 +364,7 @@ def test_operator_grants_an_attempt_and_the_participant_can_start_again(api_clie
         ({"extra_attempts": 1, "reason": ""}, "reason"),
         ({"extra_attempts": 1}, "reason"),
         ({"extra_attempts": "many", "reason": "x"}, "extra_attempts"),
+        ({"extra_attempts": 1, "reason": 0}, "reason"),  # not text: refused, not turned into "0"
     ],
 )
 def test_a_bad_grant_is_a_400_at_its_field_and_writes_nothing(api_client, operator, people, body, field):
@@ -452,3 +453,21 @@ def test_audit_entries_cannot_be_changed_in_the_admin(client, operator, people):
 def test_audit_record_refuses_an_unknown_action(operator):
     with pytest.raises(ValueError):
         audit_record(actor=operator, action="rename")
+
+
+def test_an_unknown_flag_is_a_400_not_everyone(api_client, operator, cohort, people):
+    api_client.force_authenticate(operator)
+    response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "AAA"})
+    assert response.status_code == 400 and "flag" in response.json()
+    assert api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "completed"}).status_code == 200
+
+
+def test_a_form_with_too_many_fields_is_answered_in_the_apis_error_shape(client, operator, cohort):
+    client.force_login(operator)
+    body = "&".join(f"enrollments={n}" for n in range(2000))
+    response = client.post(
+        f"/api/v1/cohorts/{cohort.pk}/invitations/resend/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+    assert response.json()["code"] == "parse_error"
+    assert not ParticipantMessage.objects.exists()

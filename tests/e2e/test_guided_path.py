@@ -19,6 +19,7 @@ from courses.models import Course, Enrollment, ModuleProgress
 from courses.services import invitations_send
 from tests.assessments.conftest import build_quiz
 from tests.e2e.conftest import PHONE, import_playwright
+from tests.e2e.test_browser import ACTION_PLAN
 from tests.factories import CohortFactory, EnrollmentFactory, LessonFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -116,6 +117,11 @@ def test_guided_path_from_the_invitation_to_the_certificate(live_server, new_pag
             kinds.append("quiz")
         elif re.match(r"/lessons/\d+/$", path):
             kinds.append("lesson")
+        elif re.match(r"/learn/\d+/action-plan/$", path):
+            # The course's last step: the participant writes the plan; its submit button is the primary action.
+            for field, value in ACTION_PLAN.items():
+                page.fill(f"#id_{field}", value)
+            kinds.append("action plan")
         elif path.endswith("/selesai/"):
             expect(page.locator("h1")).to_have_text("Selamat, Anda telah menyelesaikan pelatihan")
             expect(page.locator("main")).to_contain_text("BKD/BKPSDM")
@@ -129,7 +135,7 @@ def test_guided_path_from_the_invitation_to_the_certificate(live_server, new_pag
     lessons = sum(module.lessons.count() for module in gcio.modules.all())
     assert kinds.count("lesson") == lessons
     assert kinds.count("attempt") == kinds.count("result") == kinds.count("quiz") == gcio.modules.count()
-    assert kinds[0] == "dashboard" and kinds[-1] == "completion"
+    assert kinds[0] == "dashboard" and kinds[-1] == "completion" and kinds[-2] == "action plan"
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
     certificate = Certificate.objects.get(enrollment=enrollment)

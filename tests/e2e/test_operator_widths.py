@@ -16,6 +16,7 @@ from certificates.models import Certificate
 from courses.models import Course
 from courses.services import lesson_complete, quiz_result_record
 from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright
+from tests.e2e.test_browser import submit_action_plan
 from tests.factories import CohortFactory, EnrollmentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -75,6 +76,7 @@ def cohort_with_certificate(db):
         for lesson in module.lessons.all():
             lesson_complete(enrollment=done, lesson=lesson)
         quiz_result_record(enrollment=done, module=module, score_percent=90, passed=True)
+    submit_action_plan(done)  # the course's last step: then the certificate is issued
     return cohort, Certificate.objects.get(enrollment=done)
 
 
