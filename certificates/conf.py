@@ -49,6 +49,11 @@ DEFAULTS: dict[str, Any] = {
     # keys (PEM paths, public or private) that the DID document keeps listing.
     "CREDENTIALS_SIGNING_KEY": "",
     "CREDENTIALS_PREVIOUS_KEYS": [],
+    # Public verification's answers are kept this long in the cache named VERIFY_CACHE (which must be
+    # shared by every web process, e.g. Redis, when there are several); the services that change an
+    # answer drop it when they commit, so this only bounds a change made behind their back. 0: no cache.
+    "VERIFY_CACHE_SECONDS": 60,
+    "VERIFY_CACHE": "default",
 }
 
 

@@ -1,6 +1,6 @@
 """Reads of the certificates app, each a fixed number of queries."""
 
-from functools import cache
+from functools import cache, lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -116,6 +116,7 @@ def enrollment_certificates(enrollment_ids: list[int]) -> dict[int, dict[str, An
     }
 
 
+@lru_cache(maxsize=64)  # a handful of seal subjects, parsed on every verification otherwise
 def seal_signer_name(subject: str) -> str:
     """The common name in a seal certificate's RFC 4514 subject (the whole subject if it has none)."""
     from cryptography import x509

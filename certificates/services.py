@@ -45,6 +45,7 @@ from .pdf import CertificateContent
 from .sealed_pdf import render_sealed_certificate
 from .sealing import Sealer, configured_sealer
 from .selectors import certificate_filename, certificate_number_prefix
+from .verification_cache import verification_forget
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,8 @@ def _certificate_create(*, enrollment: Enrollment, replaces: Certificate | None 
     )
     # Its Open Badges credential, signed in the same transaction: both exist, or neither.
     credential_issue(certificate=certificate, cohort=enrollment.cohort, course=course)
+    if replaces is not None:  # its verification now names this one as its replacement
+        verification_forget(replaces.code)
     return certificate
 
 
@@ -307,6 +310,7 @@ def _certificate_render(certificate: Certificate, *, sealer: Sealer) -> Certific
     signer = sealer.describe().subject[: Certificate._meta.get_field("seal_signer").max_length]
     if Certificate.objects.filter(pk=certificate.pk, sha256="").update(pdf=stored, sha256=sha256, seal_signer=signer):
         certificate.pdf.name, certificate.sha256, certificate.seal_signer = stored, sha256, signer
+        verification_forget(certificate.code, hold=False)  # it now says who sealed it; still valid
     else:  # someone stored it first: keep theirs
         certificate.pdf.storage.delete(stored)
         certificate.refresh_from_db()
@@ -427,8 +431,9 @@ def certificates_sweep(*, limit: int | None = None) -> list[int]:
 
 @transaction.atomic
 def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Certificate:
-    """Revoke a certificate issued in error. Verification then reports it revoked with the reason,
-    and after commit the revocation status list is republished with its credential's bit set.
+    """Revoke a certificate issued in error. Verification then reports it revoked with the reason
+    (its cached answer is dropped now and on commit), and after commit the revocation status list is
+    republished with its credential's bit set.
 
     Raises ReasonRequired or AlreadyRevoked; a conditional update makes two racing revocations safe.
     """
@@ -440,6 +445,8 @@ def certificate_revoke(*, certificate: Certificate, reason: str, by=None) -> Cer
     )
     if not updated:
         raise AlreadyRevoked()
+    # Verification says "revoked" from this commit on, never a cached "valid".
+    verification_forget(certificate.code)
     certificate.refresh_from_db()
     from .tasks import status_list_publish_task
 
@@ -465,6 +472,7 @@ def _certificate_replace(*, certificate: Certificate, by, reason: str) -> Certif
         status=CertificateStatus.REVOKED, revoked_at=timezone.now(), revoked_by=by
     ):
         raise AlreadyRevoked()
+    # Its cached verification is dropped as the replacement is recorded (_certificate_create).
     replacement = _certificate_create(enrollment=enrollment, replaces=certificate)
     text = f"diganti oleh {replacement.number}" + (f" ({reason})" if reason else "")
     Certificate.objects.filter(pk=certificate.pk).update(revoked_reason=text[:2000])

@@ -1,16 +1,36 @@
 """Throttles of public verification, for the API and the pages alike."""
 
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCacheClient
 from rest_framework.throttling import ScopedRateThrottle
+
+# INCR the count (expiring with its window) and GET the optional second key, in one round trip.
+_COUNT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if KEYS[2] then return {count, redis.call('GET', KEYS[2])} end
+return {count}
+"""
+_count_script: Any = None
+
+
+def _count(client, keys: list[str], timeout: int) -> list:
+    """Run the counting script with this redis-py client (EVALSHA; loaded again if Redis lost it)."""
+    global _count_script
+    if _count_script is None:
+        _count_script = client.register_script(_COUNT_LUA)
+    return _count_script(keys=keys, args=[timeout], client=client)
 
 
 class VerifyThrottle(ScopedRateThrottle):
     """Per-client limit on verification lookups (rate ``verify`` in DEFAULT_THROTTLE_RATES).
 
     A fixed-window counter instead of DRF's sliding log: one atomic cache operation per request
-    whatever the rate, where the log reads and rewrites up to a whole window of timestamps each
-    time (tens of thousands for an office behind one address with a raised limit). The price is
-    that a client may get up to twice the rate across a window boundary, which still stops anyone
-    enumerating codes.
+    whatever the rate (one round trip on Redis), where the log reads and rewrites up to a whole
+    window of timestamps each time (tens of thousands for an office behind one address with a
+    raised limit). The price is that a client may get up to twice the rate across a window
+    boundary, which still stops anyone enumerating codes.
     """
 
     scope_attr = "throttle_scope"
@@ -22,25 +42,42 @@ class VerifyThrottle(ScopedRateThrottle):
         return rates.get(self.scope, "60/minute")
 
     def allow_request(self, request, view) -> bool:
+        return self.allow_request_reading(request, view)[0]
+
+    def allow_request_reading(self, request, view, read: str | None = None) -> tuple[bool, Any]:
+        """``allow_request``, and the value the throttle's cache holds under ``read`` (None if absent),
+        read with the count: one round trip for both on Redis."""
         self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
-            return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.rate = self.get_rate() if self.scope else None
+        if self.rate is not None:
+            self.num_requests, self.duration = self.parse_rate(self.rate)
         if self.rate is None:
-            return True
+            return True, self.cache.get(read) if read else None
         window = int(self.timer() // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{self.get_cache_key(request, view)}_{window}"
-        if self.cache.add(key, 1, self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # the key expired between add() and incr()
-                self.cache.set(key, 1, self.duration + 1)
-                count = 1
-        return count <= self.num_requests
+        count, value = self._count(key, self.duration + 1, read)
+        return count <= self.num_requests, value
+
+    def _count(self, key: str, timeout: int, read: str | None) -> tuple[int, Any]:
+        """Count one request under ``key`` (kept ``timeout`` seconds); the count and the value under ``read``."""
+        client = getattr(self.cache, "_cache", None)
+        if isinstance(client, RedisCacheClient):
+            # Redis: count, set the expiry and read in one command (the generic calls below take three
+            # round trips). Django's Redis serializer stores integers as they are: the cache API reads the count.
+            keys = [self.cache.make_and_validate_key(key)]
+            if read:
+                keys.append(self.cache.make_and_validate_key(read))
+            count, *raw = _count(client.get_client(keys[0], write=True), keys, timeout)
+            return count, client._serializer.loads(raw[0]) if raw and raw[0] is not None else None
+        value = self.cache.get(read) if read else None
+        if self.cache.add(key, 1, timeout):
+            return 1, value
+        try:
+            return self.cache.incr(key), value
+        except ValueError:  # the key expired between add() and incr()
+            self.cache.set(key, 1, timeout)
+            return 1, value
 
     def wait(self) -> float:
         return max(0.0, self.window_ends - self.timer())

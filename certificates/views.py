@@ -20,16 +20,15 @@ from .models import Certificate, CertificateArchive
 from .selectors import (
     archive_payload,
     certificate_by_code,
-    certificate_verification,
     certificate_visible_to,
     credential_filename,
     document_verification_payload,
     nip_masked,
-    verification_payload,
 )
 from .services import archive_request, certificate_reissue, certificate_revoke, verify_url
 from .throttles import VerifyThrottle
 from .uploads import uploaded_document
+from .verification_cache import code_verification
 
 
 class _PageThrottleView:
@@ -94,10 +93,9 @@ def _verify_credential(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     if _throttled(request):
         return render(request, "certificates/verify_throttled.html", status=429)
-    certificate = certificate_verification(code)
-    body, status_code = verification_payload(certificate)
-    context = {"result": body, "code": code, "signatory_position": getattr(certificate, "signatory_position", "")}
-    return render(request, "certificates/verify.html", context, status=status_code)
+    answer = code_verification(code)  # the API's answer, cached alike
+    context = {"result": answer.body, "code": code, "signatory_position": answer.signatory_position}
+    return render(request, "certificates/verify.html", context, status=answer.status)
 
 
 @login_required

@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
 # Throttling and failed sign-ins count in this cache; use Redis (CACHE_URL=redis://…) when several
 # processes serve, or each would count on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # the same, with its redis-py clients reused
+# Verification's answers are kept there this long at most (revocations drop them when they commit).
+CERTIFICATES_VERIFY_CACHE_SECONDS = env.int("VERIFY_CACHE_SECONDS", default=60)
 
 # Failed sign-ins (token API, login page, admin), counted by django-axes in the cache above: at most
 # LOGIN_FAILURE_LIMIT per username and, independently, per client within the window; past that, 429

@@ -44,9 +44,10 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
     path("api/v1/redoc/", api_redoc, name="api-redoc"),
+    # Certificates first: public verification is the busiest route, and no pattern overlaps another app's.
+    path("api/v1/", include("certificates.api.urls")),
     path("api/v1/", include("courses.api.urls")),
     path("api/v1/", include("assessments.api.urls")),
-    path("api/v1/", include("certificates.api.urls")),
     path("", include("courses.urls")),
     path("", include("assessments.urls")),
     path("", include("certificates.urls")),
