@@ -6,7 +6,6 @@ from rest_framework import serializers
 
 from courses.extensions import progress_columns
 from courses.models import Course
-from courses.selectors import FLAGS
 from courses.services import ACTION_PLAN_TEXT_MAX, ACTION_PLAN_TEXT_MIN
 
 
@@ -273,10 +272,6 @@ class CohortEnrollmentSerializer(serializers.Serializer):
             flag for flag in ("not_started", "behind_pace", "out_of_attempts", "completed") if flag in instance.flags
         ]
         return data
-
-
-class CohortEnrollmentsQuerySerializer(serializers.Serializer):
-    flag = serializers.ChoiceField(choices=list(FLAGS), required=False)
 
 
 class TextOnlyField(serializers.CharField):

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -63,7 +63,6 @@ from .serializers import (
     ActionPlanSerializer,
     CohortActionPlanSerializer,
     CohortEnrollmentSerializer,
-    CohortEnrollmentsQuerySerializer,
     CohortProgressSerializer,
     CohortSerializer,
     CourseDetailSerializer,
@@ -376,14 +375,17 @@ class CohortEnrollmentsView(DomainErrorsMixin, APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         cohort = get_object_or_404(Cohort, pk=pk)
-        query = CohortEnrollmentsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        overview = cohort_participants_overview(cohort=cohort, flag=query.validated_data.get("flag", ""))
+        flag = request.query_params.get("flag", "")
+        if flag and flag not in FLAGS:
+            message = _("Unknown flag %(flag)s: use one of %(flags)s.") % {"flag": flag[:40], "flags": ", ".join(FLAGS)}
+            return Response({"detail": message, "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+        overview = cohort_participants_overview(cohort=cohort, flag=flag)
         return Response(CohortEnrollmentSerializer(overview.rows, many=True).data)
 
 
 class InvitationsResendView(DomainErrorsMixin, APIView):
     permission_classes = [IsOperator]
+    parser_classes = [JSONParser]  # the contract's body is JSON; a form or multipart body is a 415
 
     @extend_schema(
         request=EnrollmentIdsSerializer,

@@ -458,7 +458,7 @@ def test_audit_record_refuses_an_unknown_action(operator):
 def test_an_unknown_flag_is_a_400_not_everyone(api_client, operator, cohort, people):
     api_client.force_authenticate(operator)
     response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "AAA"})
-    assert response.status_code == 400 and "flag" in response.json()
+    assert response.status_code == 400 and response.json()["code"] == "invalid" and "AAA" in response.json()["detail"]
     assert api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "completed"}).status_code == 200
 
 
@@ -466,8 +466,15 @@ def test_a_form_with_too_many_fields_is_answered_in_the_apis_error_shape(client,
     client.force_login(operator)
     body = "&".join(f"enrollments={n}" for n in range(2000))
     response = client.post(
-        f"/api/v1/cohorts/{cohort.pk}/invitations/resend/", body, content_type="application/x-www-form-urlencoded"
+        f"/api/v1/cohorts/{cohort.pk}/reminders/", body, content_type="application/x-www-form-urlencoded"
     )
     assert (response.status_code, response["Content-Type"]) == (400, "application/json")
     assert response.json()["code"] == "parse_error"
+    assert not ParticipantMessage.objects.exists()
+
+
+def test_resending_takes_json_only(api_client, operator, cohort):
+    api_client.force_authenticate(operator)
+    url = f"/api/v1/cohorts/{cohort.pk}/invitations/resend/"
+    assert api_client.post(url, {"enrollments": [1]}, format="multipart").status_code == 415
     assert not ParticipantMessage.objects.exists()

@@ -109,8 +109,16 @@ def _participant_journey(base: str, nip: str, tokens: dict[str, str], answer_key
             return items[0] if items else None
 
         issued = wait_until(certificate, timeout=60, interval=0.5)
-        pdf = client.get(issued["pdf_url"].replace(issued["pdf_url"].split("/api/")[0], base))
-        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        pdf_url = issued["pdf_url"].replace(issued["pdf_url"].split("/api/")[0], base)
+
+        def sealed_pdf():
+            # 409 pdf_pending (the contract's answer) while the worker renders and seals it.
+            response = client.get(pdf_url)
+            assert response.status_code in (200, 409), response.text
+            return response if response.status_code == 200 else None
+
+        pdf = wait_until(sealed_pdf, timeout=60, interval=0.5)
+        assert pdf.content.startswith(b"%PDF")
         return issued["verify_url"]
 
 
