@@ -10,10 +10,9 @@ from tests.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``), every test that talks to
-    the real services (Celery workers, gunicorn, beat, Redis, a browser) runs on one worker, one at a
-    time as they always have: they share the broker's queue and the machine's ports. The rest is
-    spread over both."""
+    """Under pytest-xdist with ``--dist loadgroup``, every test that talks to the real services (Celery
+    workers, gunicorn, beat, Redis, a browser) runs on one worker, one at a time: they share the
+    broker's queue and the machine's ports. (``make test`` runs them in a phase of their own.)"""
     for item in items:
         if item.get_closest_marker("integration") or item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("services"))
