@@ -60,6 +60,11 @@ def _hidden_rows_warning(lines: list[int]) -> FileError:
     )
 
 
+# Values per IN list when looking people up: with longer lists on a large table, PostgreSQL's planner
+# takes a sequential scan over the index (at 250,000 users, 1,000 NIPs cost 90 ms a statement against 10).
+LOOKUP_CHUNK = 500
+
+
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -79,6 +84,7 @@ def _existing_for_rows(rows: list[EnrollmentRow], batch: int) -> _Existing:
     """Profiles by NIP, users by NIP username and by normalised email, and which of those accounts are
     privileged (a fixed number of indexed queries per batch, and ``_unindexed_owners``)."""
     User = get_user_model()
+    batch = min(batch, LOOKUP_CHUNK)
     existing = _Existing(profiles={}, users_by_username={}, users_by_email={}, privileged=set())
     nips = [row.nip for row in rows]
     emails = [row.email for row in rows]
@@ -250,7 +256,7 @@ def enrollment_import(
         else:
             changed.append((profile, row))
     enrolled_ids = set()
-    for chunk in _chunks([p.pk for p in profiles.values()], batch):
+    for chunk in _chunks([p.pk for p in profiles.values()], min(batch, LOOKUP_CHUNK)):
         enrolled_ids.update(
             Enrollment.objects.filter(cohort=cohort, participant_id__in=chunk).values_list("participant_id", flat=True)
         )
