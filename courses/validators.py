@@ -129,7 +129,10 @@ def visible_text_validate(value: str) -> None:
     one with zero-width characters looks like another person's name. Raises ``ValidationError``
     (code ``invisible_character``) naming the first such character.
     """
-    for char in str(value or ""):
+    text = str(value or "")
+    if text.isascii() and text.isprintable():
+        return  # letters, digits, punctuation and spaces only (most names): nothing unseen
+    for char in text:
         if char in "\t\n\r":  # white space, seen as such (and folded where it matters)
             continue
         if unicodedata.category(char) in _INVISIBLE_CATEGORIES or _INVISIBLE_OTHERS.match(char):

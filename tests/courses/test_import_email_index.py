@@ -249,3 +249,21 @@ def test_a_copy_that_meets_a_row_written_since_the_check_fails_and_writes_nothin
     with pytest.raises(EnrollmentConflict):
         import_rows(cohort, [person(n) for n in range(20)])
     assert table_counts() == before
+
+
+# --- what the file's text check lets through quickly ---------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [c for c in range(0x80) if chr(c) not in "\t\n\r"])
+def test_plain_text_passes_and_every_other_ascii_control_character_is_still_refused(code):
+    from django.core.exceptions import ValidationError
+
+    from courses.validators import visible_text_validate
+
+    text = f"Dinas {chr(code)} Kominfo"
+    if chr(code).isprintable():
+        visible_text_validate(text)
+    else:
+        with pytest.raises(ValidationError):
+            visible_text_validate(text)
+    visible_text_validate("Dinas\tKominfo\r\nKaltim")
