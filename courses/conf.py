@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_STAGED_MAX_AGE_SECONDS": 2 * 60 * 60,
     # Rows written per INSERT/UPDATE statement when importing.
     "IMPORT_BATCH_SIZE": 1000,
+    # From how many new rows of a table the import writes them with COPY (PostgreSQL), not INSERTs.
+    "IMPORT_COPY_MIN_ROWS": 500,
     # Enrolments whose progress a CSV report builds at a time while it streams.
     "PROGRESS_CHUNK_SIZE": 2000,
     # How long the link in an invitation email stays valid.

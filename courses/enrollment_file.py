@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from .conf import courses_setting
 from .errors import CoursesError
-from .validators import NIP_LENGTH, nip_validate, visible_text_validate
+from .validators import NIP_LENGTH, email_canonical, nip_validate, visible_text_validate
 from .xlsx_reader import DateCell, Limits, TooLong, XlsxDamaged, XlsxLimit, read_first_sheet, too_many_columns
 
 COLUMNS = ("nip", "full_name", "email", "unit", "position")
@@ -404,13 +404,6 @@ def _invisible(text: str) -> str | None:
     return None
 
 
-def _email_canonical(email: str) -> str:
-    """The address as mail servers see it: a domain in Unicode (full-width letters, say) in its ASCII
-    form, so that it is compared with the accounts' addresses for what it is."""
-    local, _at, domain = email.rpartition("@")
-    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
-
-
 def _validation_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -524,7 +517,7 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
         if email and not any(e.line == line and e.column == "email" for e in errors[before:]):
             try:
                 email_validate(email)
-                email = _email_canonical(email)
+                email = email_canonical(email)
             except (ValidationError, UnicodeError):
                 errors.append(
                     FileError(line, "email", _("“%(value)s” is not a valid email address.") % {"value": email})

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_nip, visible_text_validate
+from .validators import email_key, validate_nip, visible_text_validate
 
 
 class Stage(models.TextChoices):
@@ -111,6 +111,11 @@ class ParticipantProfile(models.Model):
     accepted_at = models.DateTimeField(_("invitation accepted at"), null=True, blank=True)
     # The language last chosen in the top bar ("" until then): it follows the participant to another device.
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    # The user's email in its normal form (validators.email_key), unique: the import finds the owner of
+    # an address by this index, whatever the size of the user table (which has no index on email).
+    # Kept in step by save(), by the user model's post_save (services.enrollment.email_key_sync) and by the import;
+    # "" for no address.
+    email_key = models.CharField(_("email (normalised)"), max_length=320, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -121,10 +126,21 @@ class ParticipantProfile(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(nip__regex=r"^[0-9]{18}$"), name="participant_nip_18_digits"),
             models.CheckConstraint(condition=~Q(full_name=""), name="participant_full_name_not_empty"),
+            models.UniqueConstraint(
+                fields=["email_key"], condition=~Q(email_key=""), name="participant_unique_email_key"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.nip})"
+
+    def save(self, *args, **kwargs) -> None:
+        # A whole save takes the key from the user's email (a profile saved with update_fields keeps it,
+        # and one whose user is not loaded keeps it too rather than cost a query, unless it is new).
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None and (self._state.adding or ParticipantProfile.user.is_cached(self)):
+            self.email_key = email_key(self.user.email)
+        super().save(*args, **kwargs)
 
 
 class Cohort(models.Model):

@@ -1,4 +1,5 @@
-"""NIP (Nomor Induk Pegawai) validation, the normal form of a login name, and text a certificate prints."""
+"""NIP (Nomor Induk Pegawai) validation, the normal forms of a login name and of an email address, and text a
+certificate prints."""
 
 import datetime
 import re
@@ -26,6 +27,29 @@ def login_username_normalize(value: str) -> str:
     username = unicodedata.normalize("NFKC", str(value or "")).strip()
     compact = username.replace(" ", "")
     return compact if compact.isdigit() else username
+
+
+def email_canonical(email: str) -> str:
+    """The address as mail servers see it, case-folded: a domain in Unicode (full-width letters, say) in
+    its ASCII (IDNA) form, so that it is compared with the accounts' addresses for what it is.
+
+    Raises UnicodeError when the domain has no IDNA form (see :func:`email_key`)."""
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
+
+
+def email_key(email: str) -> str:
+    """What makes two accounts' addresses the same (``ParticipantProfile.email_key``): the canonical
+    form of ``email``; "" for no address; for an address stored before it was validated whose domain
+    has no IDNA form, just its lower case."""
+    if not email:
+        return ""
+    if "@" not in email:
+        return email.lower()
+    try:
+        return email_canonical(email)
+    except UnicodeError:
+        return email.lower()
 
 
 def nip_validate(value: str, *, today: datetime.date | None = None) -> str:
@@ -105,7 +129,10 @@ def visible_text_validate(value: str) -> None:
     one with zero-width characters looks like another person's name. Raises ``ValidationError``
     (code ``invisible_character``) naming the first such character.
     """
-    for char in str(value or ""):
+    text = str(value or "")
+    if text.isascii() and text.isprintable():
+        return  # letters, digits, punctuation and spaces only (most names): nothing unseen
+    for char in text:
         if char in "\t\n\r":  # white space, seen as such (and folded where it matters)
             continue
         if unicodedata.category(char) in _INVISIBLE_CATEGORIES or _INVISIBLE_OTHERS.match(char):
