@@ -375,11 +375,11 @@ class CohortEnrollmentsView(DomainErrorsMixin, APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         cohort = get_object_or_404(Cohort, pk=pk)
-        flag = request.query_params.get("flag", "")
-        if flag and flag not in FLAGS:
+        flag = request.query_params.get("flag")
+        if flag is not None and flag not in FLAGS:  # an empty ?flag= too: leave it out for everyone
             message = _("Unknown flag %(flag)s: use one of %(flags)s.") % {"flag": flag[:40], "flags": ", ".join(FLAGS)}
             return Response({"detail": message, "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
-        overview = cohort_participants_overview(cohort=cohort, flag=flag)
+        overview = cohort_participants_overview(cohort=cohort, flag=flag or "")
         return Response(CohortEnrollmentSerializer(overview.rows, many=True).data)
 
 

@@ -459,6 +459,7 @@ def test_an_unknown_flag_is_a_400_not_everyone(api_client, operator, cohort, peo
     api_client.force_authenticate(operator)
     response = api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "AAA"})
     assert response.status_code == 400 and response.json()["code"] == "invalid" and "AAA" in response.json()["detail"]
+    assert api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": ""}).status_code == 400
     assert api_client.get(f"/api/v1/cohorts/{cohort.pk}/enrollments/", {"flag": "completed"}).status_code == 200
 
 
