@@ -79,6 +79,29 @@ from .serializers import (
 )
 
 
+def cohort_table_schema(serializer_class):
+    """The schema of a cohort table that answers as JSON rows, CSV or an XLSX workbook (``?format=``)."""
+    return extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv", "xlsx"],
+                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
+                "whose NIP and text cells are stored as text.",
+            )
+        ],
+        responses={
+            (200, "application/json"): serializer_class(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            (401, "application/json"): ErrorSerializer,
+            (403, "application/json"): ErrorSerializer,
+            (404, "application/json"): ErrorSerializer,
+        },
+    )
+
+
 class TokenObtainView(DomainErrorsMixin, ObtainAuthToken):
     """DRF's token endpoint behind the sign-in limit: once locked out, not even the right password gets in."""
 
@@ -221,25 +244,7 @@ class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
     # The CSV and XLSX renderers only stand for the table the view builds; errors and OPTIONS stay JSON.
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "format",
-                str,
-                enum=["json", "csv", "xlsx"],
-                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
-                "whose NIP and text cells are stored as text.",
-            )
-        ],
-        responses={
-            (200, "application/json"): CohortProgressSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
-            (401, "application/json"): ErrorSerializer,
-            (403, "application/json"): ErrorSerializer,
-            (404, "application/json"): ErrorSerializer,
-        },
-    )
+    @cohort_table_schema(CohortProgressSerializer)
     def get(self, request: Request, pk: int):
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
         if request.accepted_renderer.format == "csv":
@@ -293,25 +298,7 @@ class CohortActionPlansView(DomainErrorsMixin, FileRenderersMixin, APIView):
     permission_classes = [IsOperator]
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "format",
-                str,
-                enum=["json", "csv", "xlsx"],
-                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
-                "whose NIP and text cells are stored as text.",
-            )
-        ],
-        responses={
-            (200, "application/json"): CohortActionPlanSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
-            (401, "application/json"): ErrorSerializer,
-            (403, "application/json"): ErrorSerializer,
-            (404, "application/json"): ErrorSerializer,
-        },
-    )
+    @cohort_table_schema(CohortActionPlanSerializer)
     def get(self, request: Request, pk: int):
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
         if request.accepted_renderer.format == "csv":
