@@ -1,6 +1,7 @@
 """factory_boy factories shared by the tests."""
 
 import datetime
+from collections.abc import Sequence
 
 import factory
 from django.contrib.auth import get_user_model
@@ -104,6 +105,20 @@ class ChoiceFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n + 1)
     text = "Choice"
     is_correct = False
+
+
+def course_with_modules(
+    modules: int = 2, *, stages: Sequence[str] = (), lessons: int = 1, quiz: dict | None = None, **fields
+) -> Course:
+    """A course (``CourseFactory(**fields)``) of ``modules`` modules ordered from 1 (or one a stage of
+    ``stages``), each with ``lessons`` lessons ordered from 1 and a quiz (``QuizFactory(**quiz)``)."""
+    course = CourseFactory(**fields)
+    for order, stage in enumerate(stages or [Stage.TRANSFORMATION] * modules, start=1):
+        module = ModuleFactory(course=course, order=order, stage=stage)
+        for lesson_order in range(1, lessons + 1):
+            LessonFactory(module=module, order=lesson_order)
+        QuizFactory(module=module, **(quiz or {}))
+    return course
 
 
 class CohortFactory(factory.django.DjangoModelFactory):

@@ -11,16 +11,12 @@ from openpyxl import load_workbook
 from courses.errors import ActionPlanClosed, ActionPlanInvalid, ActionPlanNotOffered
 from courses.models import ActionPlan, Enrollment
 from courses.services import action_plan_submit
-from courses.signals import course_completed
 from tests.courses.test_progress import STAGES, finish_module, percent
 from tests.factories import (
     CohortFactory,
-    CourseFactory,
     EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
     ParticipantProfileFactory,
-    QuizFactory,
+    course_with_modules,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,39 +36,14 @@ def plan_values(**changes):
     return values
 
 
-def course_with_modules(**fields):
-    course = CourseFactory(**fields)
-    for order, stage in enumerate(STAGES[:2], start=1):
-        module = ModuleFactory(course=course, order=order, stage=stage)
-        LessonFactory(module=module, order=1)
-        QuizFactory(module=module)
-    return course
-
-
 @pytest.fixture
 def course():
     return course_with_modules(
+        stages=STAGES[:2],
         action_plan_required=True,
         action_plan_title="Rencana Aksi",
         action_plan_instructions="Tuliskan **satu perubahan** yang akan Anda pimpin.\n\n## Empat Isian\n",
     )
-
-
-@pytest.fixture
-def enrollment(course):
-    return EnrollmentFactory(cohort=CohortFactory(course=course))
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, enrollment_id, **kwargs):
-        received.append(enrollment_id)
-
-    course_completed.connect(receiver, dispatch_uid="test-action-plan")
-    yield received
-    course_completed.disconnect(dispatch_uid="test-action-plan")
 
 
 @pytest.fixture
@@ -126,7 +97,7 @@ def test_a_plan_submitted_first_completes_the_course_with_the_last_module(
 
 
 def test_a_course_without_a_required_plan_completes_with_its_modules(signals, django_capture_on_commit_callbacks):
-    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules()))
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules(stages=STAGES[:2])))
     assert enrollment.cohort.course.action_plan_required is False  # the factories' default
     with django_capture_on_commit_callbacks(execute=True):
         finish_all(enrollment)
@@ -174,7 +145,7 @@ def test_invalid_plans_are_refused_and_nothing_is_written(enrollment, changes, f
 
 
 def test_a_course_without_an_action_plan_refuses_one():
-    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules()))
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules(stages=STAGES[:2])))
     with pytest.raises(ActionPlanNotOffered):
         action_plan_submit(enrollment=enrollment, **plan_values())
 

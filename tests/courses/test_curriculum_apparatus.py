@@ -3,7 +3,6 @@ settings — validated with errors naming the file and key, stored, shown, and r
 anyone's progress or attempts."""
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ from tests.factories import CohortFactory, EnrollmentFactory
 pytestmark = pytest.mark.django_db
 
 GCIO_DIR = Path(courses_setting("CURRICULUM_DIR")) / "gcio"
-
-
-@pytest.fixture
-def gcio_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "gcio"
-    shutil.copytree(GCIO_DIR, target)
-    return target
 
 
 def edit_yaml(path: Path, change) -> None:
