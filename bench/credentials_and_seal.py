@@ -15,7 +15,6 @@ With --profile, where one seal's time goes (pyinstrument over 200 seals: total t
 the frames with the most time of their own).
 """
 
-import datetime
 import io
 import os
 import sys
@@ -132,21 +131,9 @@ def main() -> None:
 
     key = ec.generate_private_key(ec.SECP256R1())
     document = credentials.did_document(site_url=SITE, keys=[key])
-    snapshot = credentials.CredentialSnapshot(
-        holder_name="Siti Rahmawati",
-        holder_nip="198503302010011002",
-        course_slug="gcio",
-        course_title="Pelatihan Government Chief Information Officer (GCIO)",
-        cohort_name="Angkatan I 2026",
-        period_start=datetime.date(2026, 1, 5),
-        period_end=datetime.date(2026, 6, 30),
-        jp=20,
-        issuer_name=ISSUER,
-        number="GCIO-KALTIM/2026/00042",
-        code="7KQ29XW4M3HD",
-        issued_at=datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC),
-        verify_url=f"{SITE}/verify/7KQ2-9XW4-M3HD/",
-    )
+    from tests.certificates.official import credential_snapshot
+
+    snapshot = credential_snapshot()
 
     def build_and_sign(n: int) -> str:
         claims = credentials.credential_build(

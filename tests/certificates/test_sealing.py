@@ -27,31 +27,10 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
 from certificates import pdf_inspect, sealing
-from certificates.pdf import SEAL_PLACEMENT, CertificateContent, render_certificate_pdf
+from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf
+from tests.certificates.official import ISSUER, certificate_content, demo_sealer
 
-ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
-CONTENT = CertificateContent(
-    holder_name="Siti Rahmawati",
-    holder_nip="198503302010011002",
-    course_title="Pelatihan GCIO",
-    cohort_name="Angkatan I 2026",
-    issued_on=datetime.date(2026, 12, 2),
-    number="GCIO-KALTIM/2026/00042",
-    code="ABCD-EFGH-JKMN",
-    verify_url="http://127.0.0.1:8000/verify/ABCD-EFGH-JKMN/",
-    issuer=ISSUER,
-)
-
-
-def demo_sealer(directory) -> sealing.LocalSealer:
-    p12 = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
-    passphrase = (directory / sealing.DEMO_PASSPHRASE_FILE).read_text()
-    return sealing.LocalSealer(p12_path=p12, passphrase=passphrase, demo=True)
-
-
-@pytest.fixture(scope="module")
-def sealer(tmp_path_factory) -> sealing.LocalSealer:
-    return demo_sealer(tmp_path_factory.mktemp("keys"))
+CONTENT = certificate_content()
 
 
 @pytest.fixture(scope="module")
