@@ -14,12 +14,7 @@ from courses.models import ParticipantProfile
 from courses.people_export import Column, people_csv_stream, people_workbook, wita
 from courses.services import lesson_complete, quiz_result_record
 from tests.courses.enrollment_files import nip_for
-from tests.factories import (
-    CohortFactory,
-    EnrollmentFactory,
-    ParticipantProfileFactory,
-    course_with_modules,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 TEMPLATE = "/api/v1/enrollment-template/"

@@ -3,12 +3,7 @@
 import pytest
 
 from courses.services import lesson_complete, quiz_result_record
-from tests.factories import (
-    CohortFactory,
-    EnrollmentFactory,
-    ParticipantProfileFactory,
-    course_with_modules,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 SMALL, LARGE = 2, 20
