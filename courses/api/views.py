@@ -239,21 +239,33 @@ class MyEnrollmentsView(DomainErrorsMixin, APIView):
         return Response(EnrollmentProgressSerializer(progress, many=True).data)
 
 
-class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
+class CohortTableView(DomainErrorsMixin, FileRenderersMixin, APIView):
+    """A cohort's table for its operators: JSON rows, or the same as CSV or an XLSX workbook (``?format=``)."""
+
     permission_classes = [IsOperator]
     # The CSV and XLSX renderers only stand for the table the view builds; errors and OPTIONS stay JSON.
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
+    def table_response(self, request: Request, pk: int, *, csv, xlsx, json):
+        """The answer of ``csv``, ``xlsx`` or ``json`` (each called with the cohort) in the negotiated format."""
+        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
+        return {"csv": csv, "xlsx": xlsx}.get(request.accepted_renderer.format, json)(cohort)
+
+
+class CohortProgressView(CohortTableView):
     @cohort_table_schema(CohortProgressSerializer)
     def get(self, request: Request, pk: int):
-        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-        if request.accepted_renderer.format == "csv":
-            return cohort_progress_csv_stream_response(cohort=cohort)
-        if request.accepted_renderer.format == "xlsx":
-            return cohort_progress_xlsx_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
-        # Streamed from plain rows (CohortProgressSerializer documents their shape): memory stays
-        # bounded and the SQL linear at any cohort size.
-        return cohort_progress_json_stream_response(cohort=cohort)
+        return self.table_response(
+            request,
+            pk,
+            csv=lambda cohort: cohort_progress_csv_stream_response(cohort=cohort),
+            xlsx=lambda cohort: cohort_progress_xlsx_response(
+                cohort=cohort, enrollments=cohort_enrollments(cohort=cohort)
+            ),
+            # Streamed from plain rows (CohortProgressSerializer documents their shape): memory stays
+            # bounded and the SQL linear at any cohort size.
+            json=lambda cohort: cohort_progress_json_stream_response(cohort=cohort),
+        )
 
 
 class ActionPlanView(DomainErrorsMixin, APIView):
@@ -294,19 +306,20 @@ class ActionPlanView(DomainErrorsMixin, APIView):
         return Response(ActionPlanSerializer(plan).data)
 
 
-class CohortActionPlansView(DomainErrorsMixin, FileRenderersMixin, APIView):
-    permission_classes = [IsOperator]
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
-
+class CohortActionPlansView(CohortTableView):
     @cohort_table_schema(CohortActionPlanSerializer)
     def get(self, request: Request, pk: int):
-        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-        if request.accepted_renderer.format == "csv":
-            return cohort_action_plans_csv_response(cohort=cohort)
-        if request.accepted_renderer.format == "xlsx":
-            return cohort_action_plans_xlsx_response(cohort=cohort)
-        rows = [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)]
-        return Response(CohortActionPlanSerializer(rows, many=True).data)
+        return self.table_response(
+            request,
+            pk,
+            csv=lambda cohort: cohort_action_plans_csv_response(cohort=cohort),
+            xlsx=lambda cohort: cohort_action_plans_xlsx_response(cohort=cohort),
+            json=lambda cohort: Response(
+                CohortActionPlanSerializer(
+                    [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)], many=True
+                ).data
+            ),
+        )
 
 
 class EnrollmentTemplateView(DomainErrorsMixin, FileRenderersMixin, APIView):
