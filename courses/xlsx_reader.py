@@ -15,6 +15,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
@@ -317,6 +318,23 @@ class _Text:
         return TooLong(self.length) if self.length > self.limit else "".join(self.parts)
 
 
+# Made lazily: translated only when a sheet is refused, not for every row and cell read.
+_TOO_MANY_ROWS = gettext_lazy(
+    "The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again."
+)
+_TOO_MANY_CELLS = gettext_lazy(
+    "The sheet has more than %(count)d cells, most of them empty. Delete the unused rows and columns."
+)
+
+
+def _counted(count: int, limit: int, refusal) -> int:
+    """``count`` with one more element of the sheet; past ``limit`` the sheet is refused with ``refusal``."""
+    count += 1
+    if count > limit:
+        raise XlsxLimit(refusal % {"count": limit})
+    return count
+
+
 class _SharedStrings:
     """The workbook's string table, each entry a string or TooLong, at most ``limits.cells`` of them."""
 
@@ -403,12 +421,7 @@ class _Sheet:
                 self.capture = self.texts.setdefault(name, _Text(self.limits.cell_chars))
 
     def _row_start(self, attrib: dict[str, str]) -> None:
-        self.row_elements += 1
-        if self.row_elements > self.limits.rows:
-            raise XlsxLimit(
-                _("The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again.")
-                % {"count": self.limits.rows}
-            )
+        self.row_elements = _counted(self.row_elements, self.limits.rows, _TOO_MANY_ROWS)
         number = attrib.get("r")
         if number is None:
             line = self.line + 1
@@ -427,12 +440,7 @@ class _Sheet:
         self.column = 0
 
     def _cell_start(self, attrib: dict[str, str]) -> None:
-        self.cell_elements += 1
-        if self.cell_elements > self.limits.cells:
-            raise XlsxLimit(
-                _("The sheet has more than %(count)d cells, most of them empty. Delete the unused rows and columns.")
-                % {"count": self.limits.cells}
-            )
+        self.cell_elements = _counted(self.cell_elements, self.limits.cells, _TOO_MANY_CELLS)
         reference = attrib.get("r")
         if reference is None:
             column = self.column + 1
