@@ -35,9 +35,7 @@ import django  # noqa: E402
 django.setup()
 
 from _certificate_content import ISSUER, SITE, best_rate, content  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.sign import fields, signers  # noqa: E402
 
@@ -46,16 +44,10 @@ from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf  # noqa: E40
 
 
 def rsa_p12(directory: Path) -> Path:
-    from tests.certificates.test_sealing import self_signed
+    from tests.certificates.official import seal_file
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = directory / "rsa.p12"
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"rsa", key, self_signed(key), None, serialization.BestAvailableEncryption(b"bench")
-        )
-    )
-    return path
+    return seal_file(directory / "rsa.p12", key, b"bench", name=b"rsa")
 
 
 def pyhanko_default_seal(p12: Path, passphrase: bytes):

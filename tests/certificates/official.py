@@ -3,7 +3,12 @@ certificate and of its credential that the document, seal and credential tests (
 
 import datetime
 import io
+from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
 from certificates import sealing
@@ -27,6 +32,33 @@ def demo_sealer(directory) -> sealing.LocalSealer:
     p12 = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
     passphrase = (directory / sealing.DEMO_PASSPHRASE_FILE).read_text()
     return sealing.LocalSealer(p12_path=p12, passphrase=passphrase, demo=True)
+
+
+def self_signed(key, *, not_before=None, not_after=None) -> x509.Certificate:
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Test seal"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, ISSUER)]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - datetime.timedelta(days=1))
+        .not_valid_after(not_after or now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def seal_file(path: Path, key, passphrase: bytes, *, name: bytes = b"s", certificate=None) -> Path:
+    """A PKCS#12 seal file at ``path``: ``key`` with ``certificate`` (default: self-signed for it)."""
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            name, key, certificate or self_signed(key), None, serialization.BestAvailableEncryption(passphrase)
+        )
+    )
+    return path
 
 
 def stored_bytes(certificate) -> bytes:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -28,7 +27,7 @@ from pypdf import PdfReader, PdfWriter
 
 from certificates import pdf_inspect, sealing
 from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf
-from tests.certificates.official import ISSUER, certificate_content, demo_sealer
+from tests.certificates.official import ISSUER, certificate_content, demo_sealer, seal_file, self_signed
 
 CONTENT = certificate_content()
 
@@ -157,11 +156,7 @@ def test_sealing_with_an_rsa_key_validates_too(tmp_path, unsealed):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     p12 = tmp_path / "rsa.p12"
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"rsa", key, self_signed(key), None, serialization.BestAvailableEncryption(b"pw")
-        )
-    )
+    seal_file(p12, key, b"pw", name=b"rsa")
     rsa_sealer = sealing.LocalSealer(p12_path=p12, passphrase="pw")
     status = sealing.seal_validate(
         rsa_sealer.seal(unsealed, location="Samarinda"), trust_roots=[rsa_sealer.certificate]
@@ -252,11 +247,7 @@ def test_without_a_configured_seal_the_demo_seal_is_used_and_cached(settings, tm
 def test_a_configured_seal_is_loaded_once_and_again_when_the_file_changes(settings, tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     path = tmp_path / "seal.p12"
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"rahasia")
-        )
-    )
+    seal_file(path, key, b"rahasia")
     settings.CERTIFICATES_SIGNING_P12 = str(path)
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "rahasia"
     first = sealing.configured_sealer()
@@ -264,42 +255,17 @@ def test_a_configured_seal_is_loaded_once_and_again_when_the_file_changes(settin
 
     other = ec.generate_private_key(ec.SECP256R1())
     before = path.stat().st_mtime_ns
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", other, self_signed(other), None, serialization.BestAvailableEncryption(b"rahasia")
-        )
-    )
+    seal_file(path, other, b"rahasia")
     os.utime(path, ns=(before + 10**9, before + 10**9))  # a coarse file-system clock still sees a change
     second = sealing.configured_sealer()
     assert second is not first
     assert second.certificate.public_key().public_numbers() == other.public_key().public_numbers()
 
 
-def self_signed(key, *, not_before=None, not_after=None) -> x509.Certificate:
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "Test seal"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, ISSUER)]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - datetime.timedelta(days=1))
-        .not_valid_after(not_after or now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-
-
 def test_sealing_config_problem_names_what_is_wrong(settings, tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     good = tmp_path / "good.p12"
-    good.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"benar")
-        )
-    )
+    seal_file(good, key, b"benar")
     settings.CERTIFICATES_SIGNING_P12 = str(good)
 
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
@@ -315,9 +281,7 @@ def test_sealing_config_problem_names_what_is_wrong(settings, tmp_path):
     expired = tmp_path / "expired.p12"
     now = datetime.datetime.now(datetime.UTC)
     old = self_signed(key, not_before=now - datetime.timedelta(days=800), not_after=now - datetime.timedelta(days=1))
-    expired.write_bytes(
-        pkcs12.serialize_key_and_certificates(b"s", key, old, None, serialization.BestAvailableEncryption(b"benar"))
-    )
+    seal_file(expired, key, b"benar", certificate=old)
     settings.CERTIFICATES_SIGNING_P12 = str(expired)
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
     assert "expired on" in sealing.sealing_config_problem()
