@@ -5,6 +5,7 @@ import datetime
 import io
 from pathlib import Path
 
+import pypdfium2
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -13,7 +14,7 @@ from pypdf import PdfReader
 
 from certificates import sealing
 from certificates.credentials import CredentialSnapshot
-from certificates.pdf import CertificateContent
+from certificates.pdf import SEAL_PLACEMENT, CertificateContent
 
 ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
 SITE = "http://127.0.0.1:8000"
@@ -59,6 +60,18 @@ def seal_file(path: Path, key, passphrase: bytes, *, name: bytes = b"s", certifi
         )
     )
     return path
+
+
+def ink_in_seal_box(data: bytes, *, scale: int = 2, inset: int = 0) -> int:
+    """The dark pixels a PDF reader draws (at ``scale``) in the seal's reserved rectangle, ``inset``
+    points inside its edges."""
+    document = pypdfium2.PdfDocument(data)
+    document.init_forms()
+    image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
+    x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
+    margin = inset * scale
+    box = image.crop((x0 + margin, image.height - y1 + margin, x1 - margin, image.height - y0 - margin))
+    return sum(1 for value in box.get_flattened_data() if value < 160)
 
 
 def stored_bytes(certificate) -> bytes:

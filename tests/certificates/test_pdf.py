@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from certificates import pdf, sealing
 from certificates.pdf import SEAL_PLACEMENT, CertificateContent, period_indonesian, render_certificate_pdf
 from certificates.sealed_pdf import render_sealed_certificate
-from tests.certificates.official import certificate_content, official_content, page_text
+from tests.certificates.official import certificate_content, ink_in_seal_box, official_content, page_text
 
 CONTENT = official_content()
 # Everything as long as a real record can make it.
@@ -238,16 +238,6 @@ def test_a_logo_is_drawn_as_an_image_and_without_one_the_text_mark(tmp_path):
 
 
 # --- Sealing -----------------------------------------------------------------------------------
-
-
-def ink_in_seal_box(data: bytes) -> int:
-    document = pypdfium2.PdfDocument(data)
-    document.init_forms()
-    scale = 2
-    image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
-    x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
-    box = image.crop((x0, image.height - y1, x1, image.height - y0))
-    return sum(1 for value in box.get_flattened_data() if value < 160)
 
 
 def test_render_sealed_certificate_seals_the_rendered_pdf_where_the_renderer_left_room(sealer):

@@ -9,7 +9,6 @@ import time
 import zlib
 from pathlib import Path
 
-import pypdfium2
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,7 +26,14 @@ from pypdf import PdfReader, PdfWriter
 
 from certificates import pdf_inspect, sealing
 from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf
-from tests.certificates.official import ISSUER, certificate_content, demo_sealer, seal_file, self_signed
+from tests.certificates.official import (
+    ISSUER,
+    certificate_content,
+    demo_sealer,
+    ink_in_seal_box,
+    seal_file,
+    self_signed,
+)
 
 CONTENT = certificate_content()
 
@@ -118,17 +124,8 @@ def test_the_seal_is_a_visible_printed_widget_where_the_renderer_left_room(seale
     assert b"Disegel secara elektronik oleh" in appearance
 
     # A PDF reader draws it: the reserved rectangle is blank before sealing and inked after.
-    def ink_in_box(pdf: bytes) -> int:
-        document = pypdfium2.PdfDocument(pdf)
-        document.init_forms()
-        scale = 3
-        image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
-        x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
-        # Inside the border: only the stamp's text can put ink there.
-        box = image.crop((x0 + 3 * scale, image.height - y1 + 3 * scale, x1 - 3 * scale, image.height - y0 - 3 * scale))
-        return sum(1 for value in box.get_flattened_data() if value < 160)
-
-    assert ink_in_box(sealed) > 100
+    # Inside the border (3 points in): only the stamp's text can put ink there.
+    assert ink_in_seal_box(sealed, scale=3, inset=3) > 100
 
 
 def test_sealing_is_not_byte_deterministic_but_every_seal_is_valid(sealer, unsealed, sealed, caplog):
