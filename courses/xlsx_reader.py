@@ -209,7 +209,23 @@ class _Book:
             pass
 
 
-class _Relationships:
+class _Target:
+    """An ElementTree parser target that ignores what it is not told about (each part overrides what it reads)."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        pass
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Relationships(_Target):
     """Target of a ``.rels`` part: relationship id → (type, target path)."""
 
     def __init__(self, base: str):
@@ -222,20 +238,11 @@ class _Relationships:
             path = target.lstrip("/") if target.startswith("/") else posixpath.join(self.base, target)
             self.found[attrib.get("Id", "")] = (attrib.get("Type", ""), posixpath.normpath(path))
 
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
     def of_type(self, suffix: str) -> str | None:
         return next((path for kind, path in self.found.values() if kind.endswith(suffix)), None)
 
 
-class _Workbook:
+class _Workbook(_Target):
     def __init__(self):
         self.first_sheet: tuple[str, str] | None = None  # (relationship id, state)
         self.date1904 = False
@@ -247,17 +254,8 @@ class _Workbook:
         elif name == "sheet" and self.first_sheet is None:
             self.first_sheet = (attrib.get(f"{{{_RELATIONSHIP}}}id", ""), attrib.get("state", "visible"))
 
-    def end(self, tag: str) -> None:
-        pass
 
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _Styles:
+class _Styles(_Target):
     """Which cell formats (``cellXfs`` by index) show a number as a date or time."""
 
     def __init__(self):
@@ -283,12 +281,6 @@ class _Styles:
     def end(self, tag: str) -> None:
         if _local(tag) == "cellXfs":
             self.in_cell_xfs = False
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def date_styles(self) -> set[int]:
         dates = set()
@@ -335,7 +327,7 @@ def _counted(count: int, limit: int, refusal) -> int:
     return count
 
 
-class _SharedStrings:
+class _SharedStrings(_Target):
     """The workbook's string table, each entry a string or TooLong, at most ``limits.cells`` of them."""
 
     def __init__(self, limits: Limits):
@@ -373,9 +365,6 @@ class _SharedStrings:
         if self.in_t and not self.phonetic and self.current is not None:
             self.current.add(text)
 
-    def close(self) -> None:
-        pass
-
 
 def _column_index(letters: str) -> int:
     index = 0
@@ -384,7 +373,7 @@ def _column_index(letters: str) -> int:
     return index
 
 
-class _Sheet:
+class _Sheet(_Target):
     """Streams ``sheetData``: keeps the non-blank rows, never more cells than the bounds allow."""
 
     def __init__(self, limits: Limits, strings: list, date_styles: set[int], date1904: bool, hidden_sheet: bool):
@@ -471,9 +460,6 @@ class _Sheet:
     def data(self, text: str) -> None:
         if self.capture is not None and not self.phonetic:
             self.capture.add(text)
-
-    def close(self) -> None:
-        pass
 
     def _cell_end(self) -> None:
         attrib, self.cell = self.cell, None
