@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from courses.admin import ReadOnlyAdmin
+
 from .models import Answer, Attempt, AttemptAllowance, Choice, Question, Quiz
 from .services import allowance_grant
 
@@ -53,7 +55,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(ReadOnlyAdmin):
     """Read-only: attempts are written only by the services (start, save, submit, expiry)."""
 
     list_display = ("pk", "participant", "quiz", "number", "status", "score_percent", "passed", "started_at")
@@ -84,15 +86,6 @@ class AttemptAdmin(admin.ModelAdmin):
     @admin.display(description=_("participant"), ordering="enrollment__participant__full_name")
     def participant(self, obj: Attempt) -> str:
         return str(obj.enrollment.participant)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AllowanceGrantForm(forms.ModelForm):

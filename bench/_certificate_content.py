@@ -1,6 +1,5 @@
 """Shared by the certificate benchmarks: a full official certificate's content, and best-of-N timing."""
 
-import datetime
 import time
 
 ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
@@ -18,29 +17,9 @@ def wide_name(n: int) -> str:
 def content(n: int, name_for=plain_name):
     """Certificate ``n`` with every element of the official layout filled."""
     # Imported here: a benchmark run from bench/ has bench/certificates.py on its path until set up.
-    from certificates.pdf import CertificateContent
+    from tests.certificates.official import official_content
 
-    return CertificateContent(
-        holder_name=name_for(n),
-        holder_nip="198503302010011002",
-        course_title="Pelatihan Government Chief Information Officer (GCIO)",
-        cohort_name="Angkatan I 2026",
-        issued_on=datetime.date(2026, 11, 22),
-        number=f"GCIO-KALTIM/2026/{n:05d}",
-        code="7KQ2-9XW4-M3HD",
-        verify_url=f"{SITE}/verify/7KQ2-9XW4-M3HD/",
-        issuer=ISSUER,
-        holder_position="Kepala Seksi Tata Kelola E-Government",
-        holder_unit="Dinas Komunikasi dan Informatika Kabupaten Kutai Kartanegara",
-        starts_on=datetime.date(2026, 11, 2),
-        ends_on=datetime.date(2026, 11, 20),
-        jp=5,
-        place="Samarinda",
-        signatory_position="Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
-        signatory_name="Dr. Andi Pratama, S.Kom., M.T.",
-        signatory_nip="19700101 199503 1 001",
-        signatory_rank="Pembina Utama Muda (IV/c)",
-    )
+    return official_content(holder_name=name_for(n), number=f"GCIO-KALTIM/2026/{n:05d}")
 
 
 def best_rate(count: int, work, rounds: int = 3) -> float:

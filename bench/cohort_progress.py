@@ -23,23 +23,14 @@ from _setup import django_on_bench_database
 
 django_on_bench_database(os.environ.get("BENCH_DATABASE", "gcio_bench_progress"))
 
+from _cohort import participants_enroll, progress_spread  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from courses.models import (  # noqa: E402
-    Cohort,
-    Course,
-    Enrollment,
-    LessonCompletion,
-    ModuleProgress,
-    ParticipantProfile,
-)
-from tests.courses.enrollment_files import nip_for  # noqa: E402
+from courses.models import Cohort, Course  # noqa: E402
 
 User = get_user_model()
 
@@ -51,39 +42,7 @@ def fill(size: int, offset: int) -> Cohort:
     cohort = Cohort.objects.create(
         course=course, name=f"Bench {size}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
     )
-    password = make_password(None)
-    users = User.objects.bulk_create(
-        [User(username=nip_for(offset + n), email=f"b{offset + n}@example.org", password=password) for n in range(size)]
-    )
-    profiles = ParticipantProfile.objects.bulk_create(
-        [
-            ParticipantProfile(user=u, nip=u.username, full_name=f"Peserta {u.username[-6:]}", unit=f"OPD {n % 17}")
-            for n, u in enumerate(users)
-        ]
-    )
-    enrollments = Enrollment.objects.bulk_create([Enrollment(cohort=cohort, participant=p) for p in profiles])
-    now = timezone.now()
-    completions, progress = [], []
-    for n, enrollment in enumerate(enrollments):
-        finished = n % (len(modules) + 1)  # 0..4 modules finished
-        for module in modules[:finished]:
-            completions += [LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in module.lessons.all()]
-            progress.append(
-                ModuleProgress(
-                    enrollment=enrollment, module=module, best_score=80, quiz_passed_at=now, completed_at=now
-                )
-            )
-        if finished < len(modules):
-            current = modules[finished]
-            completions += [
-                LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in current.lessons.all()[:1]
-            ]
-            progress.append(ModuleProgress(enrollment=enrollment, module=current, best_score=40))
-        if finished == len(modules):
-            enrollment.completed_at = now
-    LessonCompletion.objects.bulk_create(completions, batch_size=5000)
-    ModuleProgress.objects.bulk_create(progress, batch_size=5000)
-    Enrollment.objects.bulk_update(enrollments, ["completed_at"], batch_size=2000)
+    progress_spread(participants_enroll(cohort, size=size, offset=offset), modules)
     return cohort
 
 

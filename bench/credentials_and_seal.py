@@ -15,7 +15,6 @@ With --profile, where one seal's time goes (pyinstrument over 200 seals: total t
 the frames with the most time of their own).
 """
 
-import datetime
 import io
 import os
 import sys
@@ -36,9 +35,7 @@ import django  # noqa: E402
 django.setup()
 
 from _certificate_content import ISSUER, SITE, best_rate, content  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.sign import fields, signers  # noqa: E402
 
@@ -47,16 +44,10 @@ from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf  # noqa: E40
 
 
 def rsa_p12(directory: Path) -> Path:
-    from tests.certificates.test_sealing import self_signed
+    from tests.certificates.official import seal_file
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = directory / "rsa.p12"
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"rsa", key, self_signed(key), None, serialization.BestAvailableEncryption(b"bench")
-        )
-    )
-    return path
+    return seal_file(directory / "rsa.p12", key, b"bench", name=b"rsa")
 
 
 def pyhanko_default_seal(p12: Path, passphrase: bytes):
@@ -132,21 +123,9 @@ def main() -> None:
 
     key = ec.generate_private_key(ec.SECP256R1())
     document = credentials.did_document(site_url=SITE, keys=[key])
-    snapshot = credentials.CredentialSnapshot(
-        holder_name="Siti Rahmawati",
-        holder_nip="198503302010011002",
-        course_slug="gcio",
-        course_title="Pelatihan Government Chief Information Officer (GCIO)",
-        cohort_name="Angkatan I 2026",
-        period_start=datetime.date(2026, 1, 5),
-        period_end=datetime.date(2026, 6, 30),
-        jp=20,
-        issuer_name=ISSUER,
-        number="GCIO-KALTIM/2026/00042",
-        code="7KQ29XW4M3HD",
-        issued_at=datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC),
-        verify_url=f"{SITE}/verify/7KQ2-9XW4-M3HD/",
-    )
+    from tests.certificates.official import credential_snapshot
+
+    snapshot = credential_snapshot()
 
     def build_and_sign(n: int) -> str:
         claims = credentials.credential_build(

@@ -19,8 +19,8 @@ from _setup import django_on_bench_database
 
 django_on_bench_database("gcio_bench_operators")
 
+from _cohort import participants_enroll, progress_spread  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -34,21 +34,18 @@ from courses.models import (  # noqa: E402
     Cohort,
     Course,
     Enrollment,
-    LessonCompletion,
-    ModuleProgress,
+    Module,
     ParticipantMessage,
-    ParticipantProfile,
 )
 from courses.selectors import cohort_participants_overview  # noqa: E402
 from courses.services import participant_messages_send, reminders_send  # noqa: E402
-from tests.courses.enrollment_files import nip_for  # noqa: E402
 
 User = get_user_model()
 
 
 def fill(size: int, offset: int) -> Cohort:
     """A running cohort of ``size`` participants at every stage of progress; every tenth out of
-    attempts at the quiz it stands at, every third without a password yet (bulk inserts)."""
+    attempts at the quiz it stands at, only every third with a password yet (bulk inserts)."""
     course = Course.objects.get(slug="gcio")
     modules = list(course.modules.order_by("order").prefetch_related("lessons"))
     quizzes = {q.module_id: q for q in Quiz.objects.filter(module__course=course)}
@@ -59,64 +56,29 @@ def fill(size: int, offset: int) -> Cohort:
         starts_on=today - datetime.timedelta(days=30),
         ends_on=today + datetime.timedelta(days=30),
     )
-    unusable, usable = make_password(None), make_password("bench-password")
-    users = User.objects.bulk_create(
-        [
-            User(
-                username=nip_for(offset + n), email=f"b{offset + n}@example.org", password=unusable if n % 3 else usable
-            )
-            for n in range(size)
-        ],
-        batch_size=5000,
-    )
-    profiles = ParticipantProfile.objects.bulk_create(
-        [
-            ParticipantProfile(user=u, nip=u.username, full_name=f"Peserta {u.username[-6:]}", unit=f"OPD {n % 17}")
-            for n, u in enumerate(users)
-        ],
-        batch_size=5000,
-    )
-    enrollments = Enrollment.objects.bulk_create(
-        [Enrollment(cohort=cohort, participant=p) for p in profiles], batch_size=5000
-    )
+    enrollments = participants_enroll(cohort, size=size, offset=offset, usable_every=3)
     now = timezone.now()
-    completions, progress, attempts = [], [], []
-    for n, enrollment in enumerate(enrollments):
-        finished = n % (len(modules) + 1)
-        for module in modules[:finished]:
-            completions += [LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in module.lessons.all()]
-            progress.append(
-                ModuleProgress(
-                    enrollment=enrollment, module=module, best_score=80, quiz_passed_at=now, completed_at=now
+    attempts = []
+
+    def out_of_attempts(n: int, enrollment: Enrollment, current: Module) -> None:
+        quiz = quizzes.get(current.pk)
+        if quiz is not None and n % 10 == 0:
+            attempts.extend(
+                Attempt(
+                    enrollment=enrollment,
+                    quiz=quiz,
+                    number=k + 1,
+                    status=AttemptStatus.SUBMITTED,
+                    started_at=now - datetime.timedelta(hours=1),
+                    submitted_at=now,
+                    graded_at=now,
+                    score_percent=40,
                 )
+                for k in range(quiz.max_attempts)
             )
-        if finished < len(modules):
-            current = modules[finished]
-            completions += [
-                LessonCompletion(enrollment=enrollment, lesson=lesson) for lesson in current.lessons.all()[:1]
-            ]
-            progress.append(ModuleProgress(enrollment=enrollment, module=current, best_score=40))
-            quiz = quizzes.get(current.pk)
-            if quiz is not None and n % 10 == 0:
-                attempts += [
-                    Attempt(
-                        enrollment=enrollment,
-                        quiz=quiz,
-                        number=k + 1,
-                        status=AttemptStatus.SUBMITTED,
-                        started_at=now - datetime.timedelta(hours=1),
-                        submitted_at=now,
-                        graded_at=now,
-                        score_percent=40,
-                    )
-                    for k in range(quiz.max_attempts)
-                ]
-        if finished == len(modules):
-            enrollment.completed_at = now
-    LessonCompletion.objects.bulk_create(completions, batch_size=5000)
-    ModuleProgress.objects.bulk_create(progress, batch_size=5000)
+
+    progress_spread(enrollments, modules, at_current=out_of_attempts)
     Attempt.objects.bulk_create(attempts, batch_size=5000)
-    Enrollment.objects.bulk_update(enrollments, ["completed_at"], batch_size=5000)
     return cohort
 
 

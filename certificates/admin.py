@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from courses.admin import ReadOnlyAdmin
+
 from .codes import code_display, code_normalize
 from .errors import CertificatesError
 from .models import (
@@ -170,34 +172,17 @@ class CertificateArchiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
-    """Signed credentials, for looking up a status list index; nothing here can be changed."""
+class CredentialAdmin(ReadOnlyAdmin):
+    """Signed credentials, for looking up a status list index; nothing here can be changed (nor deleted: an
+    index is never given again, and the credential is the certificate's)."""
 
     list_display = ("certificate", "status_index", "key_id", "created_at")
     search_fields = ("certificate__number",)
     readonly_fields = [f.name for f in Credential._meta.fields]
     list_select_related = ("certificate",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # an index is never given again, and the credential is the certificate's
-
 
 @admin.register(StatusList)
-class StatusListAdmin(admin.ModelAdmin):
+class StatusListAdmin(ReadOnlyAdmin):
     list_display = ("name", "revoked", "updated_at", "key_id")
     readonly_fields = [f.name for f in StatusList._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -133,7 +133,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record the application writes once: viewable, never added, changed or deleted here."""
+    """A record only the application writes: viewable, never added, changed or deleted here."""
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -10,16 +10,18 @@ from .conf import courses_setting
 
 logger = logging.getLogger(__name__)
 
+# The email tasks' retries: a mail server that is down or slow is tried again, backing off 30 s,
+# 60 s … capped at 600 s.
+EMAIL_RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    soft_time_limit=300,
-    time_limit=360,
-)
+
+@shared_task(soft_time_limit=300, time_limit=360, **EMAIL_RETRY)
 def invitations_send_task(user_ids: list[int]) -> int:
     """Send invitation emails to new participants (idempotent: nobody is emailed twice)."""
     return services.invitations_send(user_ids=list(user_ids))
@@ -45,15 +47,7 @@ def enrollment_uploads_purge_task() -> int:
     return deleted
 
 
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(soft_time_limit=60, time_limit=90, **EMAIL_RETRY)
 def module_help_notify_task(progress_id: int) -> bool:
     """Tell the operator that a participant needs help with a module (idempotent: one email per time)."""
     return services.module_help_notify(progress_id=progress_id)
@@ -70,15 +64,7 @@ def module_help_sweep_task() -> int:
     return len(progress_ids)
 
 
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    soft_time_limit=300,
-    time_limit=360,
-)
+@shared_task(soft_time_limit=300, time_limit=360, **EMAIL_RETRY)
 def participant_messages_send_task(message_ids: list[int]) -> int:
     """Send a batch of claimed invitations and reminders (idempotent: nobody is emailed twice)."""
     return services.participant_messages_send(message_ids=list(message_ids))

@@ -15,6 +15,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
@@ -208,7 +209,23 @@ class _Book:
             pass
 
 
-class _Relationships:
+class _Target:
+    """An ElementTree parser target that ignores what it is not told about (each part overrides what it reads)."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        pass
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Relationships(_Target):
     """Target of a ``.rels`` part: relationship id → (type, target path)."""
 
     def __init__(self, base: str):
@@ -221,20 +238,11 @@ class _Relationships:
             path = target.lstrip("/") if target.startswith("/") else posixpath.join(self.base, target)
             self.found[attrib.get("Id", "")] = (attrib.get("Type", ""), posixpath.normpath(path))
 
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
     def of_type(self, suffix: str) -> str | None:
         return next((path for kind, path in self.found.values() if kind.endswith(suffix)), None)
 
 
-class _Workbook:
+class _Workbook(_Target):
     def __init__(self):
         self.first_sheet: tuple[str, str] | None = None  # (relationship id, state)
         self.date1904 = False
@@ -246,17 +254,8 @@ class _Workbook:
         elif name == "sheet" and self.first_sheet is None:
             self.first_sheet = (attrib.get(f"{{{_RELATIONSHIP}}}id", ""), attrib.get("state", "visible"))
 
-    def end(self, tag: str) -> None:
-        pass
 
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _Styles:
+class _Styles(_Target):
     """Which cell formats (``cellXfs`` by index) show a number as a date or time."""
 
     def __init__(self):
@@ -282,12 +281,6 @@ class _Styles:
     def end(self, tag: str) -> None:
         if _local(tag) == "cellXfs":
             self.in_cell_xfs = False
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def date_styles(self) -> set[int]:
         dates = set()
@@ -317,7 +310,24 @@ class _Text:
         return TooLong(self.length) if self.length > self.limit else "".join(self.parts)
 
 
-class _SharedStrings:
+# Made lazily: translated only when a sheet is refused, not for every row and cell read.
+_TOO_MANY_ROWS = gettext_lazy(
+    "The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again."
+)
+_TOO_MANY_CELLS = gettext_lazy(
+    "The sheet has more than %(count)d cells, most of them empty. Delete the unused rows and columns."
+)
+
+
+def _counted(count: int, limit: int, refusal) -> int:
+    """``count`` with one more element of the sheet; past ``limit`` the sheet is refused with ``refusal``."""
+    count += 1
+    if count > limit:
+        raise XlsxLimit(refusal % {"count": limit})
+    return count
+
+
+class _SharedStrings(_Target):
     """The workbook's string table, each entry a string or TooLong, at most ``limits.cells`` of them."""
 
     def __init__(self, limits: Limits):
@@ -355,9 +365,6 @@ class _SharedStrings:
         if self.in_t and not self.phonetic and self.current is not None:
             self.current.add(text)
 
-    def close(self) -> None:
-        pass
-
 
 def _column_index(letters: str) -> int:
     index = 0
@@ -366,7 +373,7 @@ def _column_index(letters: str) -> int:
     return index
 
 
-class _Sheet:
+class _Sheet(_Target):
     """Streams ``sheetData``: keeps the non-blank rows, never more cells than the bounds allow."""
 
     def __init__(self, limits: Limits, strings: list, date_styles: set[int], date1904: bool, hidden_sheet: bool):
@@ -403,12 +410,7 @@ class _Sheet:
                 self.capture = self.texts.setdefault(name, _Text(self.limits.cell_chars))
 
     def _row_start(self, attrib: dict[str, str]) -> None:
-        self.row_elements += 1
-        if self.row_elements > self.limits.rows:
-            raise XlsxLimit(
-                _("The sheet has more than %(count)d rows, most of them empty. Delete the empty rows and try again.")
-                % {"count": self.limits.rows}
-            )
+        self.row_elements = _counted(self.row_elements, self.limits.rows, _TOO_MANY_ROWS)
         number = attrib.get("r")
         if number is None:
             line = self.line + 1
@@ -427,12 +429,7 @@ class _Sheet:
         self.column = 0
 
     def _cell_start(self, attrib: dict[str, str]) -> None:
-        self.cell_elements += 1
-        if self.cell_elements > self.limits.cells:
-            raise XlsxLimit(
-                _("The sheet has more than %(count)d cells, most of them empty. Delete the unused rows and columns.")
-                % {"count": self.limits.cells}
-            )
+        self.cell_elements = _counted(self.cell_elements, self.limits.cells, _TOO_MANY_CELLS)
         reference = attrib.get("r")
         if reference is None:
             column = self.column + 1
@@ -463,9 +460,6 @@ class _Sheet:
     def data(self, text: str) -> None:
         if self.capture is not None and not self.phonetic:
             self.capture.add(text)
-
-    def close(self) -> None:
-        pass
 
     def _cell_end(self) -> None:
         attrib, self.cell = self.cell, None

@@ -1,5 +1,8 @@
 """Shared fixtures."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import caches
@@ -37,3 +40,11 @@ def operator():
     user = UserFactory(username="operator-test", first_name="Rina", last_name="Operator", is_staff=True)
     user.groups.add(Group.objects.get(name=courses_setting("OPERATORS_GROUP")))
     return user
+
+
+@pytest.fixture
+def gcio_copy(tmp_path: Path) -> Path:
+    """A copy of the GCIO curriculum's files to change."""
+    target = tmp_path / "gcio"
+    shutil.copytree(Path(courses_setting("CURRICULUM_DIR")) / "gcio", target)
+    return target

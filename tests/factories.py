@@ -1,6 +1,7 @@
 """factory_boy factories shared by the tests."""
 
 import datetime
+from collections.abc import Sequence
 
 import factory
 from django.contrib.auth import get_user_model
@@ -104,6 +105,48 @@ class ChoiceFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n + 1)
     text = "Choice"
     is_correct = False
+
+
+# An action plan as a participant writes it (the form's and the API's values: ``due_on`` as text).
+ACTION_PLAN = {
+    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
+    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
+    "due_on": "2027-06-30",
+    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
+}
+
+
+def action_plan_values(**changes) -> dict:
+    """``ACTION_PLAN`` (with ``changes``) as ``action_plan_submit`` takes it: ``due_on`` a date."""
+    values = {**ACTION_PLAN, **changes}
+    if isinstance(values["due_on"], str):
+        values["due_on"] = datetime.date.fromisoformat(values["due_on"])
+    return values
+
+
+def course_with_modules(
+    modules: int = 2,
+    *,
+    stages: Sequence[str] = (),
+    lessons: int = 1,
+    quiz: dict | None = None,
+    questions: int = 0,
+    **fields,
+) -> Course:
+    """A course (``CourseFactory(**fields)``) of ``modules`` modules ordered from 1 (or one a stage of
+    ``stages``), each with ``lessons`` lessons ordered from 1 and a quiz (``QuizFactory(**quiz)``) of
+    ``questions`` single-choice questions, each with a right and a wrong choice."""
+    course = CourseFactory(**fields)
+    for order, stage in enumerate(stages or [Stage.TRANSFORMATION] * modules, start=1):
+        module = ModuleFactory(course=course, order=order, stage=stage)
+        for lesson_order in range(1, lessons + 1):
+            LessonFactory(module=module, order=lesson_order)
+        module_quiz = QuizFactory(module=module, **(quiz or {}))
+        for _ in range(questions):
+            question = QuestionFactory(quiz=module_quiz)
+            ChoiceFactory(question=question, is_correct=True)
+            ChoiceFactory(question=question, is_correct=False)
+    return course
 
 
 class CohortFactory(factory.django.DjangoModelFactory):

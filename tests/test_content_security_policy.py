@@ -11,17 +11,7 @@ from assessments.services import attempt_start, attempt_submit
 from certificates.codes import code_display
 from certificates.models import Certificate, CertificateArchive
 from tests.certificates.conftest import complete
-from tests.factories import (
-    ChoiceFactory,
-    CohortFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
-    QuestionFactory,
-    QuizFactory,
-    UserFactory,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, UserFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -102,13 +92,10 @@ def test_the_html_check_finds_what_the_policy_blocks():
 def site(django_capture_on_commit_callbacks) -> dict:
     """A course with a certificate holder, a learner with a graded and an open attempt, an operator, an admin."""
     cache.clear()  # the verification throttle counts in the cache
-    course = CourseFactory(slug="gcio-csp", certificate_prefix="GCIO-CSP")
-    modules = [ModuleFactory(course=course, order=order) for order in (1, 2)]
-    for module in modules:
-        LessonFactory(module=module, order=1)
-        question = QuestionFactory(quiz=QuizFactory(module=module, max_attempts=5, time_limit_minutes=30))
-        ChoiceFactory(question=question, is_correct=True)
-        ChoiceFactory(question=question, is_correct=False)
+    course = course_with_modules(
+        questions=1, quiz={"max_attempts": 5, "time_limit_minutes": 30}, slug="gcio-csp", certificate_prefix="GCIO-CSP"
+    )
+    modules = list(course.modules.order_by("order"))
     cohort = CohortFactory(course=course)
     holder = EnrollmentFactory(cohort=cohort)
     with django_capture_on_commit_callbacks(execute=True):

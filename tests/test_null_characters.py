@@ -15,17 +15,7 @@ from certificates.models import Certificate, CertificateArchive
 from courses.models import Cohort, Enrollment, LessonCompletion, ParticipantProfile
 from tests.certificates.conftest import complete
 from tests.courses.enrollment_files import csv_bytes, person
-from tests.factories import (
-    ChoiceFactory,
-    CohortFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
-    QuestionFactory,
-    QuizFactory,
-    UserFactory,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, UserFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +41,8 @@ def multipart(**fields) -> dict:
 def world(django_capture_on_commit_callbacks) -> dict:
     """A course with a certificate holder, a participant in the middle of a quiz, an operator and an admin."""
     cache.clear()  # the verification throttle counts in the cache
-    course = CourseFactory(slug="gcio-test", certificate_prefix="GCIO-NUL")
-    modules = [ModuleFactory(course=course, order=order) for order in (1, 2)]
-    for module in modules:
-        LessonFactory(module=module, order=1)
-        question = QuestionFactory(quiz=QuizFactory(module=module, max_attempts=5))
-        ChoiceFactory(question=question, is_correct=True)
-        ChoiceFactory(question=question, is_correct=False)
+    course = course_with_modules(questions=1, quiz={"max_attempts": 5}, slug="gcio-test", certificate_prefix="GCIO-NUL")
+    modules = list(course.modules.order_by("order"))
     cohort = CohortFactory(course=course)
     holder = EnrollmentFactory(cohort=cohort)
     with django_capture_on_commit_callbacks(execute=True):

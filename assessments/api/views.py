@@ -92,12 +92,16 @@ class AttemptDetailView(DomainErrorsMixin, APIView):
         return Response(AttemptSerializer(attempt_detail(attempt=_owned_attempt(request, pk))).data)
 
 
-class AnswersSaveView(DomainErrorsMixin, APIView):
+class AnswersView(DomainErrorsMixin, APIView):
+    """Where a participant sends the answers of their attempt."""
+
     # Explicit, not the project's default: a host project may default to AllowAny.
     permission_classes = [IsAuthenticated]
     # JSON only: a form cannot carry the nested answers, which DRF would then read as none at all.
     parser_classes = [JSONParser]
 
+
+class AnswersSaveView(AnswersView):
     @extend_schema(
         request=AnswersSerializer,
         responses={
@@ -115,12 +119,7 @@ class AnswersSaveView(DomainErrorsMixin, APIView):
         return Response(SavedAnswersSerializer({"id": attempt.pk, "answers": attempt_answers(attempt=attempt)}).data)
 
 
-class AttemptSubmitView(DomainErrorsMixin, APIView):
-    # Explicit, not the project's default: a host project may default to AllowAny.
-    permission_classes = [IsAuthenticated]
-    # JSON only: a form cannot carry the nested answers, which DRF would then read as none at all.
-    parser_classes = [JSONParser]
-
+class AttemptSubmitView(AnswersView):
     @extend_schema(
         request=SubmitSerializer,
         responses={

@@ -4,27 +4,33 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 
-class CSVRenderer(BaseRenderer):
+class NegotiationOnlyRenderer(BaseRenderer):
+    """A format content negotiation may pick, whose body the view builds or streams itself."""
+
+    #: What the view does instead of rendering, said if a response ever reaches ``render``.
+    not_rendered = "this format is answered by the view"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - views answer
+        raise NotImplementedError(self.not_rendered)
+
+
+class CSVRenderer(NegotiationOnlyRenderer):
     """Lets content negotiation pick CSV (``Accept: text/csv`` or ``?format=csv``); views stream the body."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - views stream
-        raise NotImplementedError("CSV responses are streamed by the view")
+    not_rendered = "CSV responses are streamed by the view"
 
 
-class XLSXRenderer(BaseRenderer):
+class XLSXRenderer(NegotiationOnlyRenderer):
     """Lets content negotiation pick an Excel workbook (``?format=xlsx``); views build the file."""
 
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     format = "xlsx"
     charset = None
     render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - views build it
-        raise NotImplementedError("XLSX responses are built by the view")
+    not_rendered = "XLSX responses are built by the view"
 
 
 class FileRenderersMixin:

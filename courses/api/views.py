@@ -79,6 +79,29 @@ from .serializers import (
 )
 
 
+def cohort_table_schema(serializer_class):
+    """The schema of a cohort table that answers as JSON rows, CSV or an XLSX workbook (``?format=``)."""
+    return extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv", "xlsx"],
+                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
+                "whose NIP and text cells are stored as text.",
+            )
+        ],
+        responses={
+            (200, "application/json"): serializer_class(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            (401, "application/json"): ErrorSerializer,
+            (403, "application/json"): ErrorSerializer,
+            (404, "application/json"): ErrorSerializer,
+        },
+    )
+
+
 class TokenObtainView(DomainErrorsMixin, ObtainAuthToken):
     """DRF's token endpoint behind the sign-in limit: once locked out, not even the right password gets in."""
 
@@ -216,39 +239,33 @@ class MyEnrollmentsView(DomainErrorsMixin, APIView):
         return Response(EnrollmentProgressSerializer(progress, many=True).data)
 
 
-class CohortProgressView(DomainErrorsMixin, FileRenderersMixin, APIView):
+class CohortTableView(DomainErrorsMixin, FileRenderersMixin, APIView):
+    """A cohort's table for its operators: JSON rows, or the same as CSV or an XLSX workbook (``?format=``)."""
+
     permission_classes = [IsOperator]
     # The CSV and XLSX renderers only stand for the table the view builds; errors and OPTIONS stay JSON.
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "format",
-                str,
-                enum=["json", "csv", "xlsx"],
-                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
-                "whose NIP and text cells are stored as text.",
-            )
-        ],
-        responses={
-            (200, "application/json"): CohortProgressSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
-            (401, "application/json"): ErrorSerializer,
-            (403, "application/json"): ErrorSerializer,
-            (404, "application/json"): ErrorSerializer,
-        },
-    )
-    def get(self, request: Request, pk: int):
+    def table_response(self, request: Request, pk: int, *, csv, xlsx, json):
+        """The answer of ``csv``, ``xlsx`` or ``json`` (each called with the cohort) in the negotiated format."""
         cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-        if request.accepted_renderer.format == "csv":
-            return cohort_progress_csv_stream_response(cohort=cohort)
-        if request.accepted_renderer.format == "xlsx":
-            return cohort_progress_xlsx_response(cohort=cohort, enrollments=cohort_enrollments(cohort=cohort))
-        # Streamed from plain rows (CohortProgressSerializer documents their shape): memory stays
-        # bounded and the SQL linear at any cohort size.
-        return cohort_progress_json_stream_response(cohort=cohort)
+        return {"csv": csv, "xlsx": xlsx}.get(request.accepted_renderer.format, json)(cohort)
+
+
+class CohortProgressView(CohortTableView):
+    @cohort_table_schema(CohortProgressSerializer)
+    def get(self, request: Request, pk: int):
+        return self.table_response(
+            request,
+            pk,
+            csv=lambda cohort: cohort_progress_csv_stream_response(cohort=cohort),
+            xlsx=lambda cohort: cohort_progress_xlsx_response(
+                cohort=cohort, enrollments=cohort_enrollments(cohort=cohort)
+            ),
+            # Streamed from plain rows (CohortProgressSerializer documents their shape): memory stays
+            # bounded and the SQL linear at any cohort size.
+            json=lambda cohort: cohort_progress_json_stream_response(cohort=cohort),
+        )
 
 
 class ActionPlanView(DomainErrorsMixin, APIView):
@@ -289,37 +306,20 @@ class ActionPlanView(DomainErrorsMixin, APIView):
         return Response(ActionPlanSerializer(plan).data)
 
 
-class CohortActionPlansView(DomainErrorsMixin, FileRenderersMixin, APIView):
-    permission_classes = [IsOperator]
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "format",
-                str,
-                enum=["json", "csv", "xlsx"],
-                description="csv (or `Accept: text/csv`): the same rows as CSV; xlsx: as an Excel workbook "
-                "whose NIP and text cells are stored as text.",
-            )
-        ],
-        responses={
-            (200, "application/json"): CohortActionPlanSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
-            (401, "application/json"): ErrorSerializer,
-            (403, "application/json"): ErrorSerializer,
-            (404, "application/json"): ErrorSerializer,
-        },
-    )
+class CohortActionPlansView(CohortTableView):
+    @cohort_table_schema(CohortActionPlanSerializer)
     def get(self, request: Request, pk: int):
-        cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
-        if request.accepted_renderer.format == "csv":
-            return cohort_action_plans_csv_response(cohort=cohort)
-        if request.accepted_renderer.format == "xlsx":
-            return cohort_action_plans_xlsx_response(cohort=cohort)
-        rows = [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)]
-        return Response(CohortActionPlanSerializer(rows, many=True).data)
+        return self.table_response(
+            request,
+            pk,
+            csv=lambda cohort: cohort_action_plans_csv_response(cohort=cohort),
+            xlsx=lambda cohort: cohort_action_plans_xlsx_response(cohort=cohort),
+            json=lambda cohort: Response(
+                CohortActionPlanSerializer(
+                    [action_plan_row(plan) for plan in cohort_action_plans(cohort=cohort)], many=True
+                ).data
+            ),
+        )
 
 
 class EnrollmentTemplateView(DomainErrorsMixin, FileRenderersMixin, APIView):

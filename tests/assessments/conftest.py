@@ -3,13 +3,7 @@
 import pytest
 
 from assessments.models import Choice, QuestionKind, Quiz
-from tests.factories import (
-    ChoiceFactory,
-    EnrollmentFactory,
-    ModuleFactory,
-    QuestionFactory,
-    QuizFactory,
-)
+from tests.factories import ChoiceFactory, EnrollmentFactory, ModuleFactory, QuestionFactory, QuizFactory
 
 # Choices per kind; which ones are correct varies with the question's position.
 KIND_CYCLE = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TRUE_FALSE)

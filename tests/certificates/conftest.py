@@ -7,8 +7,14 @@ import pytest
 from certificates.models import CertificateSettings
 from certificates.services import certificate_issue
 from courses.services import lesson_complete, quiz_result_record
-from tests.certificates.official import SIGNATORY
+from tests.certificates.official import SIGNATORY, demo_sealer
 from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, LessonFactory, ModuleFactory, QuizFactory
+
+
+@pytest.fixture(scope="module")
+def sealer(tmp_path_factory):
+    """The demo seal, made once a test module."""
+    return demo_sealer(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture

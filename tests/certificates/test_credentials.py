@@ -16,25 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from certificates import credentials
+from tests.certificates.official import NIP, SITE, credential_snapshot
 
-SITE = "http://127.0.0.1:8000"
-NIP = "198503302010011002"
-SNAPSHOT = credentials.CredentialSnapshot(
-    holder_name="Siti Rahmawati",
-    holder_nip=NIP,
-    course_slug="gcio",
-    course_title="Pelatihan Government Chief Information Officer (GCIO)",
-    course_description="Transformasi digital, kepemimpinan digital, implementasi, dan hal-hal yang perlu diperhatikan.",
-    cohort_name="Angkatan I 2026",
-    period_start=datetime.date(2026, 1, 5),
-    period_end=datetime.date(2026, 6, 30),
-    jp=20,
-    issuer_name="Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
-    number="GCIO-KALTIM/2026/00042",
-    code="ABCDEFGHJKMN",
-    issued_at=datetime.datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=datetime.UTC),
-    verify_url=f"{SITE}/verify/ABCD-EFGH-JKMN/",
-)
+SNAPSHOT = credential_snapshot()
 
 
 def b64decode(segment: str) -> bytes:

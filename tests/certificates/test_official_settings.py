@@ -7,7 +7,6 @@ import pytest
 from certificates.models import CertificateSettings
 from courses.curriculum import CurriculumError
 from courses.services import curriculum_load
-from tests.courses.test_curriculum import gcio_copy  # noqa: F401 - the fixture
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db

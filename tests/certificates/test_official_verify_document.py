@@ -13,8 +13,8 @@ from certificates.codes import code_display
 from certificates.pdf import CertificateContent
 from certificates.sealed_pdf import render_sealed_certificate
 from certificates.services import certificate_revoke
-from tests.certificates.official import stored_bytes
-from tests.certificates.test_sealing import demo_sealer, encrypted_pdf, minimal_pdf, zip_bomb
+from tests.certificates.official import demo_sealer, stored_bytes
+from tests.certificates.test_sealing import encrypted_pdf, minimal_pdf, zip_bomb
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/verify/document/"

@@ -13,29 +13,9 @@ from pypdf import PdfReader
 from certificates import pdf, sealing
 from certificates.pdf import SEAL_PLACEMENT, CertificateContent, period_indonesian, render_certificate_pdf
 from certificates.sealed_pdf import render_sealed_certificate
+from tests.certificates.official import certificate_content, ink_in_seal_box, official_content, page_text
 
-ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
-CONTENT = CertificateContent(
-    holder_name="Siti Rahmawati, S.Kom., M.Si.",
-    holder_nip="198503302010011002",
-    course_title="Pelatihan Government Chief Information Officer (GCIO)",
-    cohort_name="Angkatan I 2026",
-    issued_on=datetime.date(2026, 12, 2),
-    number="GCIO-KALTIM/2026/00042",
-    code="ABCD-EFGH-JKMN",
-    verify_url="http://127.0.0.1:8000/verify/ABCD-EFGH-JKMN/",
-    issuer=ISSUER,
-    holder_position="Kepala Seksi Tata Kelola E-Government",
-    holder_unit="Dinas Komunikasi dan Informatika Kabupaten Kutai Kartanegara",
-    starts_on=datetime.date(2026, 12, 2),
-    ends_on=datetime.date(2026, 12, 27),
-    jp=5,
-    place="Samarinda",
-    signatory_position="Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
-    signatory_name="Dr. Muhammad Faisal, S.Kom., M.T.",
-    signatory_nip="19700101 199503 1 001",
-    signatory_rank="Pembina Utama Muda (IV/c)",
-)
+CONTENT = official_content()
 # Everything as long as a real record can make it.
 LONG = replace(
     CONTENT,
@@ -67,11 +47,6 @@ LONG = replace(
     verify_url="https://pelatihan-gcio.diskominfo.kaltimprov.go.id/verify/ABCD-EFGH-JKMN/",
 )
 NON_LATIN = ["Nguyễn Thị Ngọc", "Αλέξανδρος Παπαδόπουλος", "Дмитрий Иванов", "Łukasz Żółć"]
-
-
-def page_text(data: bytes) -> str:
-    """pypdf's text of page 1 with whitespace runs made single spaces (wrapped lines join up)."""
-    return " ".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
 
 
 def expected_strings(content: CertificateContent) -> list[str]:
@@ -157,18 +132,7 @@ def test_a_cjk_name_extracts_and_names_a_cjk_font_for_the_reader_to_supply():
 def test_the_details_line_shows_only_what_is_known():
     assert pdf.training_details(replace(CONTENT, starts_on=None, ends_on=None, jp=None)) == "Angkatan I 2026"
     assert pdf.training_details(replace(CONTENT, cohort_name="", jp=None)) == "tanggal 2 s.d. 27 Desember 2026"
-    minimal = CertificateContent(
-        holder_name="Siti Rahmawati",
-        holder_nip="",
-        course_title="Pelatihan GCIO",
-        cohort_name="Angkatan I 2026",
-        issued_on=datetime.date(2026, 12, 2),
-        number="GCIO-KALTIM/2026/00042",
-        code="ABCD-EFGH-JKMN",
-        verify_url="http://127.0.0.1:8000/verify/ABCD-EFGH-JKMN/",
-        issuer=ISSUER,
-        sealed=False,
-    )
+    minimal = certificate_content(holder_nip="", sealed=False)
     text = page_text(render_certificate_pdf(minimal))
     assert "Siti Rahmawati" in text and "2 Desember 2026" in text
     assert "NIP" not in text and "JP" not in text and "Samarinda" not in text
@@ -274,25 +238,6 @@ def test_a_logo_is_drawn_as_an_image_and_without_one_the_text_mark(tmp_path):
 
 
 # --- Sealing -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sealer(tmp_path_factory) -> sealing.LocalSealer:
-    directory = tmp_path_factory.mktemp("keys")
-    p12 = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
-    return sealing.LocalSealer(
-        p12_path=p12, passphrase=(directory / sealing.DEMO_PASSPHRASE_FILE).read_text(), demo=True
-    )
-
-
-def ink_in_seal_box(data: bytes) -> int:
-    document = pypdfium2.PdfDocument(data)
-    document.init_forms()
-    scale = 2
-    image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
-    x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
-    box = image.crop((x0, image.height - y1, x1, image.height - y0))
-    return sum(1 for value in box.get_flattened_data() if value < 160)
 
 
 def test_render_sealed_certificate_seals_the_rendered_pdf_where_the_renderer_left_room(sealer):

@@ -9,10 +9,8 @@ import time
 import zlib
 from pathlib import Path
 
-import pypdfium2
 import pytest
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -27,31 +25,17 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
 from certificates import pdf_inspect, sealing
-from certificates.pdf import SEAL_PLACEMENT, CertificateContent, render_certificate_pdf
-
-ISSUER = "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"
-CONTENT = CertificateContent(
-    holder_name="Siti Rahmawati",
-    holder_nip="198503302010011002",
-    course_title="Pelatihan GCIO",
-    cohort_name="Angkatan I 2026",
-    issued_on=datetime.date(2026, 12, 2),
-    number="GCIO-KALTIM/2026/00042",
-    code="ABCD-EFGH-JKMN",
-    verify_url="http://127.0.0.1:8000/verify/ABCD-EFGH-JKMN/",
-    issuer=ISSUER,
+from certificates.pdf import SEAL_PLACEMENT, render_certificate_pdf
+from tests.certificates.official import (
+    ISSUER,
+    certificate_content,
+    demo_sealer,
+    ink_in_seal_box,
+    seal_file,
+    self_signed,
 )
 
-
-def demo_sealer(directory) -> sealing.LocalSealer:
-    p12 = sealing.demo_seal_ensure(directory=directory, issuer=ISSUER)
-    passphrase = (directory / sealing.DEMO_PASSPHRASE_FILE).read_text()
-    return sealing.LocalSealer(p12_path=p12, passphrase=passphrase, demo=True)
-
-
-@pytest.fixture(scope="module")
-def sealer(tmp_path_factory) -> sealing.LocalSealer:
-    return demo_sealer(tmp_path_factory.mktemp("keys"))
+CONTENT = certificate_content()
 
 
 @pytest.fixture(scope="module")
@@ -152,17 +136,8 @@ def test_the_seal_is_a_visible_printed_widget_where_the_renderer_left_room(seale
     assert b"Disegel secara elektronik oleh" in appearance
 
     # A PDF reader draws it: the reserved rectangle is blank before sealing and inked after.
-    def ink_in_box(pdf: bytes) -> int:
-        document = pypdfium2.PdfDocument(pdf)
-        document.init_forms()
-        scale = 3
-        image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
-        x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
-        # Inside the border: only the stamp's text can put ink there.
-        box = image.crop((x0 + 3 * scale, image.height - y1 + 3 * scale, x1 - 3 * scale, image.height - y0 - 3 * scale))
-        return sum(1 for value in box.get_flattened_data() if value < 160)
-
-    assert ink_in_box(sealed) > 100
+    # Inside the border (3 points in): only the stamp's text can put ink there.
+    assert ink_in_seal_box(sealed, scale=3, inset=3) > 100
 
 
 def test_sealing_is_not_byte_deterministic_but_every_seal_is_valid(sealer, unsealed, sealed, caplog):
@@ -190,11 +165,7 @@ def test_sealing_with_an_rsa_key_validates_too(tmp_path, unsealed):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     p12 = tmp_path / "rsa.p12"
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"rsa", key, self_signed(key), None, serialization.BestAvailableEncryption(b"pw")
-        )
-    )
+    seal_file(p12, key, b"pw", name=b"rsa")
     rsa_sealer = sealing.LocalSealer(p12_path=p12, passphrase="pw")
     status = sealing.seal_validate(
         rsa_sealer.seal(unsealed, location="Samarinda"), trust_roots=[rsa_sealer.certificate]
@@ -285,11 +256,7 @@ def test_without_a_configured_seal_the_demo_seal_is_used_and_cached(settings, tm
 def test_a_configured_seal_is_loaded_once_and_again_when_the_file_changes(settings, tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     path = tmp_path / "seal.p12"
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"rahasia")
-        )
-    )
+    seal_file(path, key, b"rahasia")
     settings.CERTIFICATES_SIGNING_P12 = str(path)
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "rahasia"
     first = sealing.configured_sealer()
@@ -297,42 +264,17 @@ def test_a_configured_seal_is_loaded_once_and_again_when_the_file_changes(settin
 
     other = ec.generate_private_key(ec.SECP256R1())
     before = path.stat().st_mtime_ns
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", other, self_signed(other), None, serialization.BestAvailableEncryption(b"rahasia")
-        )
-    )
+    seal_file(path, other, b"rahasia")
     os.utime(path, ns=(before + 10**9, before + 10**9))  # a coarse file-system clock still sees a change
     second = sealing.configured_sealer()
     assert second is not first
     assert second.certificate.public_key().public_numbers() == other.public_key().public_numbers()
 
 
-def self_signed(key, *, not_before=None, not_after=None) -> x509.Certificate:
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "Test seal"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, ISSUER)]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - datetime.timedelta(days=1))
-        .not_valid_after(not_after or now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-
-
 def test_sealing_config_problem_names_what_is_wrong(settings, tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     good = tmp_path / "good.p12"
-    good.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"s", key, self_signed(key), None, serialization.BestAvailableEncryption(b"benar")
-        )
-    )
+    seal_file(good, key, b"benar")
     settings.CERTIFICATES_SIGNING_P12 = str(good)
 
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
@@ -348,9 +290,7 @@ def test_sealing_config_problem_names_what_is_wrong(settings, tmp_path):
     expired = tmp_path / "expired.p12"
     now = datetime.datetime.now(datetime.UTC)
     old = self_signed(key, not_before=now - datetime.timedelta(days=800), not_after=now - datetime.timedelta(days=1))
-    expired.write_bytes(
-        pkcs12.serialize_key_and_certificates(b"s", key, old, None, serialization.BestAvailableEncryption(b"benar"))
-    )
+    seal_file(expired, key, b"benar", certificate=old)
     settings.CERTIFICATES_SIGNING_P12 = str(expired)
     settings.CERTIFICATES_SIGNING_PASSPHRASE = "benar"
     assert "expired on" in sealing.sealing_config_problem()

@@ -14,7 +14,6 @@ from certificates.services import certificate_issue
 from courses.models import Course
 from courses.services import curriculum_load
 from tests.certificates.conftest import complete
-from tests.courses.test_curriculum import gcio_copy  # noqa: F401 - the fixture
 from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, LessonFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db

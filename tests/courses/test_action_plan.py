@@ -1,7 +1,6 @@
 """The action plan (rencana aksi): writing it, the completion rule, the API, the pages and the exports."""
 
 import csv
-import datetime
 import io
 
 import pytest
@@ -11,68 +10,27 @@ from openpyxl import load_workbook
 from courses.errors import ActionPlanClosed, ActionPlanInvalid, ActionPlanNotOffered
 from courses.models import ActionPlan, Enrollment
 from courses.services import action_plan_submit
-from courses.signals import course_completed
 from tests.courses.test_progress import STAGES, finish_module, percent
 from tests.factories import (
+    ACTION_PLAN,
     CohortFactory,
-    CourseFactory,
     EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
     ParticipantProfileFactory,
-    QuizFactory,
+    action_plan_values,
+    course_with_modules,
 )
 
 pytestmark = pytest.mark.django_db
-
-PLAN = {
-    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
-    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
-    "due_on": "2027-06-30",
-    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
-}
-
-
-def plan_values(**changes):
-    values = {**PLAN, **changes}
-    if isinstance(values["due_on"], str):
-        values["due_on"] = datetime.date.fromisoformat(values["due_on"])
-    return values
-
-
-def course_with_modules(**fields):
-    course = CourseFactory(**fields)
-    for order, stage in enumerate(STAGES[:2], start=1):
-        module = ModuleFactory(course=course, order=order, stage=stage)
-        LessonFactory(module=module, order=1)
-        QuizFactory(module=module)
-    return course
 
 
 @pytest.fixture
 def course():
     return course_with_modules(
+        stages=STAGES[:2],
         action_plan_required=True,
         action_plan_title="Rencana Aksi",
         action_plan_instructions="Tuliskan **satu perubahan** yang akan Anda pimpin.\n\n## Empat Isian\n",
     )
-
-
-@pytest.fixture
-def enrollment(course):
-    return EnrollmentFactory(cohort=CohortFactory(course=course))
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, enrollment_id, **kwargs):
-        received.append(enrollment_id)
-
-    course_completed.connect(receiver, dispatch_uid="test-action-plan")
-    yield received
-    course_completed.disconnect(dispatch_uid="test-action-plan")
 
 
 @pytest.fixture
@@ -103,7 +61,7 @@ def test_modules_without_the_plan_do_not_complete_the_course_then_the_plan_does_
     assert signals == [] and certificate_jobs == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        plan = action_plan_submit(enrollment=enrollment, **plan_values())
+        plan = action_plan_submit(enrollment=enrollment, **action_plan_values())
     enrollment.refresh_from_db()
     assert enrollment.completed_at == plan.submitted_at
     assert percent(enrollment) == 100
@@ -117,7 +75,7 @@ def test_a_plan_submitted_first_completes_the_course_with_the_last_module(
     first, last = course.modules.order_by("order")
     with django_capture_on_commit_callbacks(execute=True):
         finish_module(enrollment, first)
-        action_plan_submit(enrollment=enrollment, **plan_values())
+        action_plan_submit(enrollment=enrollment, **action_plan_values())
     assert Enrollment.objects.get(pk=enrollment.pk).completed_at is None and signals == []
     with django_capture_on_commit_callbacks(execute=True):
         finish_module(enrollment, last)
@@ -126,7 +84,7 @@ def test_a_plan_submitted_first_completes_the_course_with_the_last_module(
 
 
 def test_a_course_without_a_required_plan_completes_with_its_modules(signals, django_capture_on_commit_callbacks):
-    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules()))
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules(stages=STAGES[:2])))
     assert enrollment.cohort.course.action_plan_required is False  # the factories' default
     with django_capture_on_commit_callbacks(execute=True):
         finish_all(enrollment)
@@ -138,8 +96,8 @@ def test_a_course_without_a_required_plan_completes_with_its_modules(signals, dj
 
 
 def test_revising_the_plan_keeps_its_first_submission_time(enrollment):
-    first = action_plan_submit(enrollment=enrollment, **plan_values())
-    again = action_plan_submit(enrollment=enrollment, **plan_values(change="Perubahan lain yang lebih tajam."))
+    first = action_plan_submit(enrollment=enrollment, **action_plan_values())
+    again = action_plan_submit(enrollment=enrollment, **action_plan_values(change="Perubahan lain yang lebih tajam."))
     assert ActionPlan.objects.count() == 1
     stored = ActionPlan.objects.get()
     assert stored.change == "Perubahan lain yang lebih tajam."
@@ -149,10 +107,10 @@ def test_revising_the_plan_keeps_its_first_submission_time(enrollment):
 
 def test_the_plan_is_final_once_the_course_is_completed(enrollment):
     finish_all(enrollment)
-    action_plan_submit(enrollment=enrollment, **plan_values())
+    action_plan_submit(enrollment=enrollment, **action_plan_values())
     with pytest.raises(ActionPlanClosed):
-        action_plan_submit(enrollment=enrollment, **plan_values(change="Sesudah selesai diubah lagi."))
-    assert ActionPlan.objects.get().change == PLAN["change"]
+        action_plan_submit(enrollment=enrollment, **action_plan_values(change="Sesudah selesai diubah lagi."))
+    assert ActionPlan.objects.get().change == ACTION_PLAN["change"]
 
 
 @pytest.mark.parametrize(
@@ -166,7 +124,7 @@ def test_the_plan_is_final_once_the_course_is_completed(enrollment):
     ],
 )
 def test_invalid_plans_are_refused_and_nothing_is_written(enrollment, changes, field):
-    values = {**plan_values(), **changes}
+    values = {**action_plan_values(), **changes}
     with pytest.raises(ActionPlanInvalid) as caught:
         action_plan_submit(enrollment=enrollment, **values)
     assert list(caught.value.errors) == [field]
@@ -174,9 +132,9 @@ def test_invalid_plans_are_refused_and_nothing_is_written(enrollment, changes, f
 
 
 def test_a_course_without_an_action_plan_refuses_one():
-    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules()))
+    enrollment = EnrollmentFactory(cohort=CohortFactory(course=course_with_modules(stages=STAGES[:2])))
     with pytest.raises(ActionPlanNotOffered):
-        action_plan_submit(enrollment=enrollment, **plan_values())
+        action_plan_submit(enrollment=enrollment, **action_plan_values())
 
 
 # --- the API ----------------------------------------------------------------------------------------
@@ -192,22 +150,22 @@ def test_put_stores_the_plan_and_my_enrollments_reports_it(api_client, enrollmen
     listed = api_client.get("/api/v1/me/enrollments/").json()
     assert listed[0]["action_plan"] == {"required": True, "submitted_at": None}
 
-    response = put_plan(api_client, enrollment, PLAN)
+    response = put_plan(api_client, enrollment, ACTION_PLAN)
     assert response.status_code == 200, response.content
     body = response.json()
-    assert {k: body[k] for k in PLAN} == PLAN
+    assert {k: body[k] for k in ACTION_PLAN} == ACTION_PLAN
     assert body["submitted_at"] and body["updated_at"]
     listed = api_client.get("/api/v1/me/enrollments/").json()
     assert listed[0]["action_plan"]["required"] is True
     assert listed[0]["action_plan"]["submitted_at"] == body["submitted_at"]
-    assert api_client.get(f"/api/v1/enrollments/{enrollment.pk}/action-plan/").json()["change"] == PLAN["change"]
+    assert api_client.get(f"/api/v1/enrollments/{enrollment.pk}/action-plan/").json()["change"] == ACTION_PLAN["change"]
 
 
 def test_put_with_bad_fields_is_a_400_per_field(api_client, enrollment):
-    response = put_plan(api_client, enrollment, {**PLAN, "change": "pendek", "due_on": "30/06/2027"})
+    response = put_plan(api_client, enrollment, {**ACTION_PLAN, "change": "pendek", "due_on": "30/06/2027"})
     assert response.status_code == 400
     assert set(response.json()) == {"change", "due_on"}
-    response = put_plan(api_client, enrollment, {"change": PLAN["change"]})
+    response = put_plan(api_client, enrollment, {"change": ACTION_PLAN["change"]})
     assert response.status_code == 400
     assert {"lead", "due_on", "indicator"} <= set(response.json())
     assert not ActionPlan.objects.exists()
@@ -215,18 +173,20 @@ def test_put_with_bad_fields_is_a_400_per_field(api_client, enrollment):
 
 def test_put_after_completion_is_a_409(api_client, enrollment):
     finish_all(enrollment)
-    assert put_plan(api_client, enrollment, PLAN).status_code == 200
-    response = put_plan(api_client, enrollment, {**PLAN, "lead": "Orang lain sama sekali."})
+    assert put_plan(api_client, enrollment, ACTION_PLAN).status_code == 200
+    response = put_plan(api_client, enrollment, {**ACTION_PLAN, "lead": "Orang lain sama sekali."})
     assert response.status_code == 409
     assert response.json()["code"] == "course_completed"
 
 
 def test_only_the_enrolments_participant_may_put(api_client, enrollment, operator):
     other = ParticipantProfileFactory()
-    assert put_plan(api_client, enrollment, PLAN, user=other.user).status_code == 404
-    assert put_plan(api_client, enrollment, PLAN, user=operator).status_code == 403
+    assert put_plan(api_client, enrollment, ACTION_PLAN, user=other.user).status_code == 404
+    assert put_plan(api_client, enrollment, ACTION_PLAN, user=operator).status_code == 403
     api_client.force_authenticate(None)
-    assert api_client.put(f"/api/v1/enrollments/{enrollment.pk}/action-plan/", PLAN, format="json").status_code in (
+    assert api_client.put(
+        f"/api/v1/enrollments/{enrollment.pk}/action-plan/", ACTION_PLAN, format="json"
+    ).status_code in (
         401,
         403,
     )
@@ -236,7 +196,7 @@ def test_only_the_enrolments_participant_may_put(api_client, enrollment, operato
 @pytest.fixture
 def cohort_with_plans(enrollment):
     cohort = enrollment.cohort
-    action_plan_submit(enrollment=enrollment, **plan_values(change='=HYPERLINK("x") bukan rumus.'))
+    action_plan_submit(enrollment=enrollment, **action_plan_values(change='=HYPERLINK("x") bukan rumus.'))
     EnrollmentFactory(cohort=cohort)  # no plan yet: not listed
     return cohort
 
@@ -282,24 +242,24 @@ def test_the_participant_page_renders_the_instructions_and_saves_the_form(client
     assert "<strong>satu perubahan</strong>" in html and "<h2" in html  # Markdown, as lessons are
     assert 'name="change"' in html and 'type="date"' in html
 
-    response = client.post(url, {**PLAN, "change": "pendek"})
+    response = client.post(url, {**ACTION_PLAN, "change": "pendek"})
     assert response.status_code == 400 and not ActionPlan.objects.exists()
-    response = client.post(url, PLAN)
+    response = client.post(url, ACTION_PLAN)
     assert response.status_code == 302
-    assert ActionPlan.objects.get(enrollment=enrollment).indicator == PLAN["indicator"]
-    assert PLAN["lead"] in client.get(url).content.decode()
+    assert ActionPlan.objects.get(enrollment=enrollment).indicator == ACTION_PLAN["indicator"]
+    assert ACTION_PLAN["lead"] in client.get(url).content.decode()
 
 
 def test_the_participant_page_is_read_only_once_completed(client, enrollment):
     finish_all(enrollment)
-    action_plan_submit(enrollment=enrollment, **plan_values())
+    action_plan_submit(enrollment=enrollment, **action_plan_values())
     client.force_login(enrollment.participant.user)
     url = reverse("courses:action-plan", args=[enrollment.pk])
     html = client.get(url).content.decode()
-    assert 'name="change"' not in html and PLAN["change"] in html
-    response = client.post(url, {**PLAN, "change": "Perubahan sesudah selesai."})
+    assert 'name="change"' not in html and ACTION_PLAN["change"] in html
+    response = client.post(url, {**ACTION_PLAN, "change": "Perubahan sesudah selesai."})
     assert response.status_code == 409
-    assert ActionPlan.objects.get().change == PLAN["change"]
+    assert ActionPlan.objects.get().change == ACTION_PLAN["change"]
 
 
 def test_someone_elses_plan_page_is_not_found(client, enrollment):
@@ -340,7 +300,7 @@ def test_the_dashboard_shows_the_plan_as_a_step_and_leads_to_it_once_the_modules
     finish_all(enrollment)
     html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert url in html  # all modules done: the next step is the plan
-    action_plan_submit(enrollment=enrollment, **plan_values())
+    action_plan_submit(enrollment=enrollment, **action_plan_values())
     html = client.get(reverse("courses:dashboard"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Sudah dikirim" in html and url not in html
 
@@ -362,7 +322,7 @@ def test_with_every_module_done_the_next_step_is_the_action_plan_then_the_comple
     assert f'data-primary-action href="{plan_url}"' in dashboard and "Tulis rencana aksi" in dashboard
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(plan_url, PLAN)
+        response = client.post(plan_url, ACTION_PLAN)
     completion = reverse("courses:completion", kwargs={"slug": enrollment.cohort.course.slug})
     assert (response.status_code, response["Location"]) == (302, completion)
     enrollment.refresh_from_db()

@@ -9,23 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from assessments.models import Choice, Question, QuestionKind, Quiz
-from courses.conf import courses_setting
 from courses.models import Course, Enrollment, Lesson, LessonCompletion, Module, ModuleProgress, Stage
 from courses.services import curriculum_load, lesson_complete, quiz_result_record
-from courses.signals import course_completed
 from tests.courses.test_progress import finish_module, percent, states
 from tests.factories import CohortFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
-
-GCIO_DIR = Path(courses_setting("CURRICULUM_DIR")) / "gcio"
-
-
-@pytest.fixture
-def gcio_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "gcio"
-    shutil.copytree(GCIO_DIR, target)
-    return target
 
 
 def snapshot() -> dict:
@@ -83,18 +72,6 @@ def progress_snapshot() -> dict:
         model.__name__: sorted(model.objects.values_list(), key=lambda row: row[0])
         for model in (Enrollment, LessonCompletion, ModuleProgress)
     }
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, enrollment_id, **kwargs):
-        received.append(enrollment_id)
-
-    course_completed.connect(receiver, dispatch_uid="test-curriculum")
-    yield received
-    course_completed.disconnect(dispatch_uid="test-curriculum")
 
 
 def gcio_modules() -> list[Module]:

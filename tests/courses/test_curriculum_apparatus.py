@@ -3,7 +3,6 @@ settings — validated with errors naming the file and key, stored, shown, and r
 anyone's progress or attempts."""
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,12 @@ from courses.conf import courses_setting
 from courses.curriculum import CurriculumError
 from courses.models import ActionPlan, Course, Enrollment, LessonCompletion, Module, ModuleProgress
 from courses.services import action_plan_submit, curriculum_load
-from tests.courses.test_action_plan import plan_values
 from tests.courses.test_progress import finish_module
-from tests.factories import CohortFactory, EnrollmentFactory
+from tests.factories import CohortFactory, EnrollmentFactory, action_plan_values
 
 pytestmark = pytest.mark.django_db
 
 GCIO_DIR = Path(courses_setting("CURRICULUM_DIR")) / "gcio"
-
-
-@pytest.fixture
-def gcio_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "gcio"
-    shutil.copytree(GCIO_DIR, target)
-    return target
 
 
 def edit_yaml(path: Path, change) -> None:
@@ -194,7 +185,7 @@ def test_reloading_changed_apparatus_keeps_progress_attempts_and_plans(gcio_copy
     # other read module 1 and has a failed and an open attempt at its quiz.
     finish_module(done, first)
     lesson_complete_first_two(done, second)
-    action_plan_submit(enrollment=done, **plan_values())
+    action_plan_submit(enrollment=done, **action_plan_values())
     for lesson in first.lessons.all():
         from courses.services import lesson_complete
 

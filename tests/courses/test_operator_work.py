@@ -21,13 +21,13 @@ from courses.signals import participant_corrected
 from tests.factories import (
     AttemptFactory,
     CohortFactory,
-    CourseFactory,
     EnrollmentFactory,
     LessonFactory,
     ModuleFactory,
     ParticipantProfileFactory,
     QuizFactory,
     UserFactory,
+    course_with_modules,
 )
 
 pytestmark = pytest.mark.django_db
@@ -49,12 +49,7 @@ def _closed_attempt(enrollment, quiz, number, *, passed=False):
 
 @pytest.fixture
 def course():
-    course = CourseFactory()
-    for order in (1, 2):
-        module = ModuleFactory(course=course, order=order)
-        LessonFactory.create_batch(2, module=module)
-        QuizFactory(module=module, max_attempts=3)
-    return course
+    return course_with_modules(lessons=2, quiz={"max_attempts": 3})
 
 
 @pytest.fixture

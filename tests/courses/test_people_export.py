@@ -14,15 +14,7 @@ from courses.models import ParticipantProfile
 from courses.people_export import Column, people_csv_stream, people_workbook, wita
 from courses.services import lesson_complete, quiz_result_record
 from tests.courses.enrollment_files import nip_for
-from tests.factories import (
-    CohortFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
-    ParticipantProfileFactory,
-    QuizFactory,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 TEMPLATE = "/api/v1/enrollment-template/"
@@ -155,12 +147,7 @@ def test_the_writer_defuses_formulas_in_both_files():
 @pytest.fixture
 def course():
     """Two modules of one lesson and a quiz each."""
-    course = CourseFactory()
-    for order in (1, 2):
-        module = ModuleFactory(course=course, order=order)
-        LessonFactory(module=module, order=1)
-        QuizFactory(module=module)
-    return course
+    return course_with_modules()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.factories import (
     ModuleFactory,
     ParticipantProfileFactory,
     QuestionFactory,
-    QuizFactory,
+    course_with_modules,
 )
 
 pytestmark = pytest.mark.django_db
@@ -30,30 +30,7 @@ STAGES = ["transformation", "leadership", "implementation", "attention"]
 @pytest.fixture
 def course():
     """Four modules of two lessons and a quiz each: twelve items."""
-    course = CourseFactory()
-    for order, stage in enumerate(STAGES, start=1):
-        module = ModuleFactory(course=course, order=order, stage=stage)
-        LessonFactory(module=module, order=1)
-        LessonFactory(module=module, order=2)
-        QuizFactory(module=module)
-    return course
-
-
-@pytest.fixture
-def enrollment(course):
-    return EnrollmentFactory(cohort=CohortFactory(course=course))
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, enrollment_id, **kwargs):
-        received.append(enrollment_id)
-
-    course_completed.connect(receiver, dispatch_uid="test-progress")
-    yield received
-    course_completed.disconnect(dispatch_uid="test-progress")
+    return course_with_modules(stages=STAGES, lessons=2)
 
 
 def modules_of(course):

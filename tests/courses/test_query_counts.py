@@ -3,15 +3,7 @@
 import pytest
 
 from courses.services import lesson_complete, quiz_result_record
-from tests.factories import (
-    CohortFactory,
-    CourseFactory,
-    EnrollmentFactory,
-    LessonFactory,
-    ModuleFactory,
-    ParticipantProfileFactory,
-    QuizFactory,
-)
+from tests.factories import CohortFactory, EnrollmentFactory, ParticipantProfileFactory, course_with_modules
 
 pytestmark = pytest.mark.django_db
 SMALL, LARGE = 2, 20
@@ -20,15 +12,7 @@ SMALL, LARGE = 2, 20
 @pytest.fixture
 def courses():
     """Two courses of two modules (two lessons and a quiz each), so rows span courses."""
-    result = []
-    for _ in range(2):
-        course = CourseFactory()
-        for order in (1, 2):
-            module = ModuleFactory(course=course, order=order)
-            LessonFactory.create_batch(2, module=module)
-            QuizFactory(module=module)
-        result.append(course)
-    return result
+    return [course_with_modules(lessons=2) for _ in range(2)]
 
 
 def get_counting(api_client, url, django_assert_max_num_queries, limit):

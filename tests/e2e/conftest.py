@@ -29,6 +29,7 @@ DESKTOP = {"width": 1280, "height": 900}
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 LANGUAGE_COOKIE = "django_language"
 LANGUAGES = ("id", "en")
+PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 # Placeholders and markup inside catalogue entries: the text between them is what a page shows verbatim.
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%%|%[sd]|\{\{[^}]*\}\}|<[^>]+>")
@@ -220,6 +221,36 @@ class SiteCheck:
     def write_report(self) -> None:
         report = ROOT / "test-artifacts" / f"pages-{self.journey}.txt"
         report.write_text("\n".join(self.checked + [""] + self.notes) + "\n", encoding="utf-8")
+
+
+def log_in(page, username: str) -> None:
+    """Sign in on the site's login page as ``username`` (with the factories' password)."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form").get_by_role("button").click()
+    page.wait_for_load_state("load")
+
+
+def answers_tick(page, *, right: bool) -> None:
+    """Tick the answers on the attempt page (all right, or all wrong), not submitting them.
+
+    The answer key comes from the database: the page shows choices only (by id, in a shuffled order)."""
+    from assessments.models import Question, QuestionKind
+
+    fieldsets = page.locator("fieldset[data-question]")
+    import_playwright().expect(fieldsets.first).to_be_visible()
+    for fieldset in fieldsets.all():
+        question = Question.objects.prefetch_related("choices").get(pk=int(fieldset.get_attribute("data-question")))
+        correct = [c.pk for c in question.choices.all() if c.is_correct]
+        wrong = [c.pk for c in question.choices.all() if not c.is_correct]
+        # Wrong: one wrong choice or, where every choice is right, only the first of them.
+        chosen = correct if right else (wrong[:1] or correct[:1])
+        assert chosen, question
+        for choice_id in chosen:
+            fieldset.locator(f'input[value="{choice_id}"]').check()
+        if question.kind != QuestionKind.MULTIPLE:
+            assert fieldset.locator("input:checked").count() == 1
 
 
 def in_ci() -> bool:

@@ -16,15 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
-from tests.processes import (
-    BIN,
-    BROKER_URL,
-    flush_broker,
-    free_port,
-    media_root,
-    start_compose_service,
-    wait_until,
-)
+from tests.processes import BIN, BROKER_URL, flush_broker, free_port, media_root, start_compose_service, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

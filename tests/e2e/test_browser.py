@@ -7,7 +7,6 @@ Every page visited is checked in Indonesian and English and at phone width (see 
 """
 
 import csv
-import datetime
 import io
 import re
 from pathlib import Path
@@ -16,14 +15,13 @@ import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from assessments.models import Question, QuestionKind
 from certificates.codes import code_display
 from certificates.models import Certificate
 from courses.models import Cohort, Course, Enrollment, LessonCompletion
 from courses.services import action_plan_submit, lesson_complete, quiz_result_record
 from tests.courses.enrollment_files import csv_bytes, nip_for, person
-from tests.e2e.conftest import DESKTOP, PHONE, import_playwright
-from tests.factories import CohortFactory, EnrollmentFactory, UserFactory
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, answers_tick, import_playwright, log_in
+from tests.factories import ACTION_PLAN, CohortFactory, EnrollmentFactory, UserFactory, action_plan_values
 
 # Without Chromium (checked by the ``browser`` fixture) or Playwright the journeys skip, or fail under CI.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,20 +29,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 playwright = import_playwright()
 expect = playwright.expect
 
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
-ACTION_PLAN = {
-    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
-    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
-    "due_on": "2027-06-30",
-    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
-}
-
 
 def submit_action_plan(enrollment) -> None:
     """What the participant writes on the action-plan page, through the service (completes the course)."""
-    action_plan_submit(
-        enrollment=enrollment, **{**ACTION_PLAN, "due_on": datetime.date.fromisoformat(ACTION_PLAN["due_on"])}
-    )
+    action_plan_submit(enrollment=enrollment, **action_plan_values())
 
 
 @pytest.fixture
@@ -53,31 +41,9 @@ def gcio() -> Course:
     return Course.objects.get(slug="gcio")
 
 
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form").get_by_role("button").click()
-    page.wait_for_load_state("load")
-
-
 def answer_quiz(page, *, right: bool) -> None:
-    """Answer every question on the attempt page (all right, or all wrong) and submit, confirming the dialog.
-
-    The answer key comes from the database: the page shows choices only (by id, in a shuffled order)."""
-    fieldsets = page.locator("fieldset[data-question]")
-    expect(fieldsets.first).to_be_visible()
-    for fieldset in fieldsets.all():
-        question = Question.objects.prefetch_related("choices").get(pk=int(fieldset.get_attribute("data-question")))
-        correct = [c.pk for c in question.choices.all() if c.is_correct]
-        wrong = [c.pk for c in question.choices.all() if not c.is_correct]
-        # Wrong: one wrong choice or, where every choice is right, only the first of them.
-        chosen = correct if right else (wrong[:1] or correct[:1])
-        assert chosen, question
-        for choice_id in chosen:
-            fieldset.locator(f'input[value="{choice_id}"]').check()
-        if question.kind != QuestionKind.MULTIPLE:
-            assert fieldset.locator("input:checked").count() == 1
+    """Answer every question on the attempt page (all right, or all wrong) and submit, confirming the dialog."""
+    answers_tick(page, right=right)
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator('button[name="action"][value="submit"]').click()
     page.wait_for_url(re.compile(r"/attempts/\d+/result/$"))

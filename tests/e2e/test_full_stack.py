@@ -13,6 +13,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from tests.courses.enrollment_files import csv_bytes, person
+from tests.factories import ACTION_PLAN
 from tests.processes import flush_broker, free_port, start_compose_service, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -65,14 +66,6 @@ def _token(username: str) -> str:
     # API tokens stand in for the password step: the test settings' fast password hasher is not one
     # the deployed processes accept (logging in with NIP and password is the browser journey's part).
     return Token.objects.get_or_create(user=get_user_model().objects.get(username=username))[0].key
-
-
-ACTION_PLAN = {
-    "change": "Menyatukan antrean aplikasi dan loket di lima puskesmas.",
-    "lead": "Kepala Bidang Pelayanan Kesehatan bersama kepala puskesmas.",
-    "due_on": "2027-06-30",
-    "indicator": "Waktu tunggu turun 30 persen dari kondisi awal bulan pertama.",
-}
 
 
 def _participant_journey(base: str, nip: str, tokens: dict[str, str], answer_key: dict[int, set[int]]) -> str:

@@ -13,14 +13,12 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from assessments.models import Question, QuestionKind
 from certificates.models import Certificate
 from courses.models import Course, Enrollment, ModuleProgress
 from courses.services import invitations_send
 from tests.assessments.conftest import build_quiz
-from tests.e2e.conftest import PHONE, import_playwright
-from tests.e2e.test_browser import ACTION_PLAN
-from tests.factories import CohortFactory, EnrollmentFactory, LessonFactory
+from tests.e2e.conftest import PASSWORD, PHONE, answers_tick, import_playwright
+from tests.factories import ACTION_PLAN, CohortFactory, EnrollmentFactory, LessonFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -29,22 +27,7 @@ expect = playwright.expect
 
 PRIMARY = "[data-primary-action]"
 NEW_PASSWORD = "Balikpapan-Teluk-2026"
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 ATTEMPT = re.compile(r"/attempts/\d+/$")
-
-
-def answer(page, *, right: bool) -> None:
-    """Tick the answers on the attempt page (all right or all wrong); the key comes from the database."""
-    fieldsets = page.locator("fieldset[data-question]")
-    expect(fieldsets.first).to_be_visible()
-    for fieldset in fieldsets.all():
-        question = Question.objects.prefetch_related("choices").get(pk=int(fieldset.get_attribute("data-question")))
-        correct = [c.pk for c in question.choices.all() if c.is_correct]
-        wrong = [c.pk for c in question.choices.all() if not c.is_correct]
-        for choice_id in correct if right else (wrong[:1] or correct[:1]):
-            fieldset.locator(f'input[value="{choice_id}"]').check()
-        if question.kind != QuestionKind.MULTIPLE:
-            assert fieldset.locator("input:checked").count() == 1
 
 
 def press_primary(page) -> None:
@@ -107,7 +90,7 @@ def test_guided_path_from_the_invitation_to_the_certificate(live_server, new_pag
         if re.match(r"/certificates/[\w-]+/$", path):
             break
         if ATTEMPT.search(path):
-            answer(page, right=True)
+            answers_tick(page, right=True)
             kinds.append("attempt")
         elif re.match(r"/attempts/\d+/result/$", path):
             expect(page.locator(".quiz-score")).to_contain_text("Lulus")
@@ -171,7 +154,7 @@ def test_guided_path_out_of_attempts_ends_on_the_help_page(live_server, new_page
         if "/help/" in path:
             break
         if ATTEMPT.search(path):
-            answer(page, right=False)
+            answers_tick(page, right=False)
         elif re.match(r"/attempts/\d+/result/$", path):
             results += 1
             expect(page.locator(".quiz-score")).to_contain_text("Belum lulus")

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from assessments.models import Answer, Attempt, AttemptStatus
 from courses.models import Course, Lesson, LessonCompletion
 from tests.assessments.conftest import answer_key, build_quiz
-from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright
+from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright, log_in
 from tests.factories import EnrollmentFactory, LessonFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,18 +23,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 playwright = import_playwright()
 expect = playwright.expect
 
-PASSWORD = "correct horse battery"
 PHONE_390 = {"width": 390, "height": 844}
 # Chrome DevTools' "Slow 3G": 2 s round trip, about 400 kbit/s each way.
 SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form").get_by_role("button").click()
-    page.wait_for_load_state("load")
 
 
 def screenshot(page, name: str) -> None:
@@ -217,19 +208,24 @@ def test_a_quiz_taken_with_the_keyboard_alone(live_server, new_page, accessibili
     accessibility.check(page, "result")
 
 
-def test_the_timer_speaks_at_thresholds_only(live_server, new_page, quiz_setup):
+def attempt_started(new_page, quiz_setup):
+    """The participant's phone on the attempt page of the quiz just started, and the attempt."""
     quiz, enrollment = quiz_setup
     page = new_page(PHONE_390)
     log_in(page, enrollment.participant.nip)
     page.goto(f"/quizzes/{quiz.pk}/")
     page.get_by_role("button", name="Mulai kuis").click()
     page.wait_for_url(re.compile(r"/attempts/\d+/$"))
+    return page, Attempt.objects.get(status=AttemptStatus.IN_PROGRESS)
+
+
+def test_the_timer_speaks_at_thresholds_only(live_server, new_page, quiz_setup):
+    page, attempt = attempt_started(new_page, quiz_setup)
     expect(page.locator("#quiz-timer-value")).to_have_attribute("aria-hidden", "true")
     alert = page.locator("#quiz-timer-alert")
     expect(alert).to_have_attribute("aria-live", "polite")
     expect(alert).to_have_text("")
     # Five minutes and one second before the end: nothing yet; then the five-minute line, once.
-    attempt = Attempt.objects.get(status=AttemptStatus.IN_PROGRESS)
     from tests.assessments.helpers import move_deadline
 
     move_deadline(attempt, seconds_from_now=302)
@@ -245,13 +241,7 @@ def test_the_timer_speaks_at_thresholds_only(live_server, new_page, quiz_setup):
 
 
 def test_autosave_survives_a_lost_connection(live_server, new_page, quiz_setup):
-    quiz, enrollment = quiz_setup
-    page = new_page(PHONE_390)
-    log_in(page, enrollment.participant.nip)
-    page.goto(f"/quizzes/{quiz.pk}/")
-    page.get_by_role("button", name="Mulai kuis").click()
-    page.wait_for_url(re.compile(r"/attempts/\d+/$"))
-    attempt = Attempt.objects.get(status=AttemptStatus.IN_PROGRESS)
+    page, attempt = attempt_started(new_page, quiz_setup)
     status = page.locator("#quiz-save-status")
     fieldsets = page.locator("fieldset[data-question]")
     first_question = fieldsets.first.get_attribute("data-question")

@@ -17,7 +17,7 @@ from assessments.models import AttemptAllowance
 from assessments.services import attempt_start, attempt_submit
 from courses.models import AuditEntry, Enrollment
 from tests.assessments.conftest import build_quiz, right_answers
-from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright
+from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright, log_in
 from tests.factories import CohortFactory, CourseFactory, EnrollmentFactory, LessonFactory, ModuleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -25,7 +25,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 playwright = import_playwright()
 expect = playwright.expect
 
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 PHONE_390 = {"width": 390, "height": 844}
 ATTEMPT = re.compile(r"/attempts/\d+/$")
 
@@ -60,14 +59,6 @@ def cohort_at_work(db):
         started = attempt_start(user=ani.participant.user, quiz=quiz).attempt
         attempt_submit(attempt=started, answers=right_answers(quiz, wrong=3))
     return cohort, quiz, {"ani": ani, "budi": budi, "citra": citra}
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form").get_by_role("button").click()
-    page.wait_for_load_state("load")
 
 
 def no_sideways_scroll(page, where: str) -> None:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from certificates.models import Certificate
 from courses.models import Course
 from courses.services import lesson_complete, quiz_result_record
-from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright
+from tests.e2e.conftest import DESKTOP, SCREENSHOTS, import_playwright, log_in
 from tests.e2e.test_browser import submit_action_plan
 from tests.factories import CohortFactory, EnrollmentFactory
 
@@ -24,7 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 playwright = import_playwright()
 expect = playwright.expect
 
-PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 PHONE_390 = {"width": 390, "height": 844}
 WIDTHS = {"phone": PHONE_390, "desktop": DESKTOP}
 
@@ -78,14 +77,6 @@ def cohort_with_certificate(db):
         quiz_result_record(enrollment=done, module=module, score_percent=90, passed=True)
     submit_action_plan(done)  # the course's last step: then the certificate is issued
     return cohort, Certificate.objects.get(enrollment=done)
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form").get_by_role("button").click()
-    page.wait_for_load_state("load")
 
 
 def check_widths(page, where: str) -> None:
