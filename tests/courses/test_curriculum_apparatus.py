@@ -192,8 +192,9 @@ def test_reloading_changed_apparatus_keeps_progress_attempts_and_plans(gcio_copy
         lesson_complete(enrollment=trying, lesson=lesson)
     quiz = Quiz.objects.get(module=first)
     failed = attempt_start(user=trying.participant.user, quiz=quiz).attempt
-    question_id = failed.question_order[0]
-    wrong = Choice.objects.filter(question_id=question_id, is_correct=False).first()
+    # A drawn question that has a wrong choice (a multiple-answer question may have every choice right).
+    wrong = Choice.objects.filter(question_id__in=failed.question_order, is_correct=False).first()
+    question_id = wrong.question_id
     attempt_submit(attempt=failed, answers=[{"question": question_id, "choices": [wrong.pk]}])
     attempt_start(user=trying.participant.user, quiz=quiz)
     before = rows(Enrollment, LessonCompletion, ModuleProgress, Attempt, Answer, ActionPlan)
