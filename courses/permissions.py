@@ -21,6 +21,8 @@ def operator_required(view):
             return redirect_to_login(request.get_full_path())
         if not user_is_operator(request.user):
             raise PermissionDenied
+        # The page's menu asks again (``is_operator``): this request's user has just been checked.
+        request.user.operator_checked = True
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -9,4 +9,5 @@ register = template.Library()
 
 @register.filter
 def is_operator(user) -> bool:
-    return user_is_operator(user)
+    # ``operator_required`` marks the user it let through, for this request only.
+    return getattr(user, "operator_checked", False) or user_is_operator(user)
