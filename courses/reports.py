@@ -42,17 +42,6 @@ def _progress_values(item: EnrollmentProgressView, *, localized: bool) -> list:
     return cells
 
 
-def cohort_progress_rows(progress: list[EnrollmentProgressView]):
-    """The API's CSV rows (API.md): state keys, dates as ``YYYY-MM-DD HH:MM`` local time, blanks as ""."""
-    for item in progress:
-        participant = item.enrollment.participant
-        cells = [participant.nip, participant.full_name, participant.unit, item.progress_percent]
-        for module in item.modules:
-            cells += [module.state, "" if module.best_score is None else module.best_score]
-        cells += [_local(item.completed_at), *("" if value is None else value for value in item.column_values)]
-        yield cells
-
-
 def _progress_columns(count: int, *, localized: bool) -> list[Column]:
     """The report's columns: the contract's keys (the API), or headers in the page's language."""
     extras = progress_columns()
@@ -73,7 +62,7 @@ def _progress_columns(count: int, *, localized: bool) -> list[Column]:
 
 
 def _progress_table(
-    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None, localized: bool = False, api_csv: bool = False
+    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep=None, localized: bool = False
 ) -> tuple[list[Column], Iterator]:
     """The report's columns and its rows, built a chunk of enrolments at a time while they are read."""
     chunks = enrollments_progress_chunks(enrollments)
@@ -84,29 +73,13 @@ def _progress_table(
     def rows():
         for chunk in itertools.chain([first], chunks):
             kept = [item for item in chunk if keep is None or keep(item)]
-            if api_csv:
-                yield from cohort_progress_rows(kept)
-            else:
-                yield from (_progress_values(item, localized=localized) for item in kept)
+            yield from (_progress_values(item, localized=localized) for item in kept)
 
     return columns, rows()
 
 
 def _filename(cohort: Cohort, extension: str) -> str:
     return f"progress-{slugify(cohort.name) or cohort.pk}.{extension}"
-
-
-def cohort_progress_csv_response(
-    *, cohort: Cohort, enrollments: QuerySet[Enrollment], keep: Callable[[EnrollmentProgressView], bool] | None = None
-) -> StreamingHttpResponse:
-    """The API's CSV (API.md, machine-readable: keys as headers, comma-separated), streamed a chunk
-    of enrolments at a time so a large cohort is never built in memory whole."""
-    columns, rows = _progress_table(cohort=cohort, enrollments=enrollments, keep=keep, api_csv=True)
-    response = StreamingHttpResponse(
-        csv_stream([column.header for column in columns], rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(cohort, "csv")}"'
-    return response
 
 
 def cohort_progress_xlsx_response(
@@ -184,36 +157,6 @@ def cohort_action_plans_xlsx_response(*, cohort: Cohort) -> FileResponse:
     )
 
 
-def cohort_progress_payload(progress: list[EnrollmentProgressView]) -> list[dict]:
-    """The JSON rows of the cohort progress report (contract shape): the rows' only builder, with a
-    key per registered column (``certificate_number`` from certificates); CohortProgressSerializer
-    documents it."""
-    columns = progress_columns()
-    return [
-        {
-            "nip": item.enrollment.participant.nip,
-            "full_name": item.enrollment.participant.full_name,
-            "unit": item.enrollment.participant.unit,
-            "progress_percent": item.progress_percent,
-            "modules": [
-                {
-                    "id": m.module.pk,
-                    "state": m.state,
-                    "best_score": m.best_score,
-                    "attempts_left": m.extras.get("attempts_left") if m.has_quiz else None,
-                }
-                for m in item.modules
-            ],
-            "completed_at": item.completed_at,
-            **{column.key: column.value(item.extras) for column in columns},
-        }
-        for item in progress
-    ]
-
-
-# --- The API's report, streamed from ``cohort_progress_stream`` (bounded memory at any size) -------
-
-
 def _header(module_count: int) -> list[str]:
     header = ["nip", "full_name", "unit", "progress_percent"]
     for index in range(1, module_count + 1):
@@ -229,7 +172,7 @@ def _csv_cells(row: ProgressRow) -> list:
 
 
 def cohort_progress_csv_stream_response(*, cohort: Cohort) -> StreamingHttpResponse:
-    """The whole cohort's report as CSV (the same cells as ``cohort_progress_csv_response``), streamed."""
+    """The whole cohort's report as CSV (API.md: keys as headers, comma-separated), streamed."""
     module_count, rows = cohort_progress_stream(cohort=cohort)
     response = StreamingHttpResponse(
         csv_stream(_header(module_count), (_csv_cells(row) for row in rows)), content_type="text/csv; charset=utf-8"
@@ -239,7 +182,7 @@ def cohort_progress_csv_stream_response(*, cohort: Cohort) -> StreamingHttpRespo
 
 
 def _json_item(row: ProgressRow, keys: list[str]) -> dict:
-    """One JSON row (contract shape, as ``cohort_progress_payload``)."""
+    """One JSON row (contract shape; CohortProgressSerializer documents it): the rows' only builder."""
     return {
         "nip": row.nip,
         "full_name": row.full_name,

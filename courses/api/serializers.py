@@ -202,7 +202,7 @@ class CohortProgressModuleSerializer(serializers.Serializer):
 
 
 class CohortProgressSerializer(serializers.Serializer):
-    """Documents ``reports.cohort_progress_payload``, the rows' only builder (a test keeps the fields equal)."""
+    """Documents the rows ``reports.cohort_progress_json_stream_response`` streams (a test keeps the fields equal)."""
 
     nip = serializers.CharField(source="enrollment.participant.nip")
     full_name = serializers.CharField(source="enrollment.participant.full_name")
