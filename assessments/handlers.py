@@ -3,6 +3,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from courses.content_cache import course_content_forget
+from courses.models import Module
 from courses.signals import curriculum_module_loaded
 
 from .models import Choice, Question, Quiz
@@ -15,9 +17,13 @@ def load_module_quiz(sender, *, module, source_dir, report, **kwargs) -> None:
 
 
 def quiz_content_changed(sender, instance, **kwargs) -> None:
-    """post_save/post_delete of a quiz, question or choice: forget the quiz's cached answer key."""
+    """post_save/post_delete of a quiz, question or choice: forget the quiz's cached answer key (and,
+    for a quiz, the course outline holding its summary, ``courses.content_cache.course_outline``)."""
     if isinstance(instance, Quiz):
         quiz_id = instance.pk
+        course_id = Module.objects.filter(pk=instance.module_id).values_list("course_id", flat=True).first()
+        if course_id is not None:
+            course_content_forget(course_id=course_id)
     elif isinstance(instance, Question):
         quiz_id = instance.quiz_id
     else:

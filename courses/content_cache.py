@@ -86,9 +86,32 @@ def course_module_count(course_id: int) -> int:
     return len(course_lessons(course_id))
 
 
+def _outline_key(course_id: int) -> str:
+    return f"course:{course_id}:outline"
+
+
+def course_outline(course_id: int) -> tuple[list[Any], dict[int, Any]]:
+    """The course's modules in order, each annotated with ``lesson_count``, and their ``quiz`` module
+    extra (``extensions.module_extras``: per module id, its quiz's summary), for progress reports (the
+    modules' query and the quiz provider's, when not cached). The providing app forgets the course
+    (``course_content_forget``) when what it provides changes."""
+    from django.db.models import Count
+
+    from .extensions import module_extras
+    from .models import Module
+
+    def build() -> tuple[list[Any], dict[int, Any]]:
+        modules = list(
+            Module.objects.filter(course_id=course_id).annotate(lesson_count=Count("lessons")).order_by("order", "id")
+        )
+        return modules, module_extras([m.pk for m in modules], ["quiz"])["quiz"]
+
+    return content_cached(_outline_key(course_id), build)
+
+
 def course_content_forget(*, course_id: int) -> None:
-    """Forget what is cached about the course's modules and lessons."""
-    content_forget([_course_key(course_id)])
+    """Forget what is cached about the course's modules, lessons and their quizzes' summaries."""
+    content_forget([_course_key(course_id), _outline_key(course_id)])
 
 
 def content_model_changed(sender: Any, instance: Any, **kwargs: Any) -> None:

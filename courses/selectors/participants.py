@@ -142,10 +142,11 @@ def _row(item: EnrollmentProgressView, pace: int) -> ParticipantRow:
 def participant_rows(
     enrollments: QuerySet[Enrollment], *, cohort: Cohort, today: datetime.date | None = None
 ) -> list[ParticipantRow]:
-    """Rows of ``enrollments`` (of ``cohort``), in their order: six queries whatever their number
-    (progress, modules, quizzes, module progress, lessons read, attempts left)."""
+    """Rows of ``enrollments`` (of ``cohort``), in their order: four queries whatever their number
+    (enrolments, module progress, lessons read, attempts left; the course outline comes from the
+    content cache, ``enrollments_progress``)."""
     pace = cohort_pace_percent(cohort=cohort, today=today)
-    progress = enrollments_progress(_annotated(enrollments), extras=[], module_values=["attempts_left"])
+    progress = enrollments_progress(_annotated(enrollments), extras=[], module_values=["attempts_left"], cohort=cohort)
     return [_row(item, pace) for item in progress]
 
 

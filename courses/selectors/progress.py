@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from ..conf import courses_setting
-from ..extensions import enrollment_extras, enrollment_module_extras, module_extras, progress_columns
+from ..content_cache import course_outline
+from ..extensions import enrollment_extras, enrollment_module_extras, progress_columns
 from ..models import Cohort, Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
 
 
@@ -32,13 +33,13 @@ def _states(modules: list[Module], completed: set[int]) -> dict[int, str]:
     states: dict[int, str] = {}
     previous_completed = True
     for module in modules:
-        if module.pk in completed:
+        if module.id in completed:
             state = ModuleState.COMPLETED
         elif previous_completed:
             state = ModuleState.AVAILABLE
         else:
             state = ModuleState.LOCKED
-        states[module.pk] = state
+        states[module.id] = state
         previous_completed = state == ModuleState.COMPLETED
     return states
 
@@ -103,51 +104,50 @@ def enrollments_progress(
     *,
     extras: Iterable[str] | None = None,
     module_values: Iterable[str] = (),
+    cohort: Cohort | None = None,
 ) -> list[EnrollmentProgressView]:
-    """Progress of each enrolment in ``enrollments``, in its order, in six queries whatever their number.
+    """Progress of each enrolment in ``enrollments``, in its order, in four queries whatever their
+    number (the course outline, its modules and quizzes, comes from the content cache; two more when
+    it is not cached).
 
     ``extras``: the enrolment extras to read (None: every registered one; each costs its provider's
-    queries); ``module_values``: the per-enrolment-and-module extras to read (e.g. ``attempts_left``).
-    Annotations of ``enrollments`` stay on the rows.
+    queries); ``module_values``: the per-enrolment-and-module extras to read (e.g. ``attempts_left``);
+    ``cohort``: the cohort every enrolment belongs to, if known (its rows then carry that one object
+    instead of a cohort and a course each). Annotations of ``enrollments`` stay on the rows.
 
     A module's state follows the unlock chain; a completed module (a recorded fact) counts all its
     items as done even if lessons were added later. ``progress_percent`` is the whole-percent share
     of done items (lessons plus quizzes), 100 only once the enrolment's course is completed.
     """
     # Only the columns progress needs: at 2,000 participants, building full rows dominates the time.
+    columns = ["id", "enrolled_at", "completed_at", "cohort_id"]
+    columns += ["participant__id", "participant__user_id", "participant__nip", "participant__full_name"]
+    columns += ["participant__unit"]
+    if cohort is None:
+        related = ("cohort__course", "participant")
+        columns += ["cohort__name", "cohort__course__id", "cohort__course__slug", "cohort__course__title"]
+        columns += ["cohort__course__action_plan_required"]
+    else:
+        related = ("participant",)
     rows = list(
-        enrollments.select_related("cohort__course", "participant")
+        enrollments.select_related(*related)
         .annotate(action_plan_submitted_at=F("action_plan__submitted_at"))
-        .only(
-            "id",
-            "enrolled_at",
-            "completed_at",
-            "cohort__id",
-            "cohort__name",
-            "cohort__course__id",
-            "cohort__course__slug",
-            "cohort__course__title",
-            "cohort__course__action_plan_required",
-            "participant__id",
-            "participant__user_id",
-            "participant__nip",
-            "participant__full_name",
-            "participant__unit",
-        )
+        .only(*columns)
     )
     if not rows:
         return []
-    course_ids = {e.cohort.course_id for e in rows}
+    if cohort is not None:
+        set_cohort = Enrollment.cohort.field.set_cached_value
+        for enrollment in rows:
+            set_cohort(enrollment, cohort)
     modules_by_course: dict[int, list[Module]] = {}
-    for module in (
-        Module.objects.filter(course_id__in=course_ids).annotate(lesson_count=Count("lessons")).order_by("order", "id")
-    ):
-        modules_by_course.setdefault(module.course_id, []).append(module)
-    all_module_ids = [m.pk for modules in modules_by_course.values() for m in modules]
-    modules_extras = module_extras(all_module_ids, ["quiz"])
-    quizzes = modules_extras["quiz"]
+    quizzes: dict[int, Any] = {}
+    for course_id in {e.cohort.course_id for e in rows}:
+        modules_by_course[course_id], course_quizzes = course_outline(course_id)
+        quizzes.update(course_quizzes)
+    modules_extras = {"quiz": quizzes}
 
-    enrollment_ids = [e.pk for e in rows]
+    enrollment_ids = [e.id for e in rows]
     # (best_score, quiz passed, module completed, needs help) per (enrollment, module), as plain tuples.
     progress: dict[tuple[int, int], tuple[int | None, bool, bool, bool]] = {
         (enrollment_id, module_id): (best, passed, completed, help_needed)
@@ -171,31 +171,41 @@ def enrollments_progress(
     row_extras = enrollment_extras(enrollment_ids, extras)  # whatever other apps registered
     per_module = enrollment_module_extras(enrollment_ids, modules_extras, list(module_values)) if module_values else {}
 
+    # Ids as plain ints once: ``.pk`` is a property, and this loop would call it 60 times a row.
+    outlines = {
+        course_id: [(module, module.id, module.lesson_count, quizzes.get(module.id)) for module in modules]
+        for course_id, modules in modules_by_course.items()
+    }
     result = []
     for enrollment in rows:
-        modules = modules_by_course.get(enrollment.cohort.course_id, [])
-        completed = {m.pk for m in modules if progress.get((enrollment.pk, m.pk), _NO_PROGRESS)[2]}
-        states = _states(modules, completed)
+        enrollment_id = enrollment.id
+        outline = outlines.get(enrollment.cohort.course_id, [])
+        module_progress = [progress.get((enrollment_id, module_id), _NO_PROGRESS) for _, module_id, _, _ in outline]
+        completed = {module_id for (_, module_id, _, _), row in zip(outline, module_progress, strict=True) if row[2]}
+        states = _states(modules_by_course[enrollment.cohort.course_id], completed) if outline else {}
+        module_values_of = {name: values.get(enrollment_id, {}) for name, values in per_module.items()}
         views, done, total = [], 0, 0
-        for module in modules:
-            best_score, quiz_passed, _, help_needed = progress.get((enrollment.pk, module.pk), _NO_PROGRESS)
-            has_quiz = quizzes.get(module.pk) is not None
-            done_lessons = min(lessons_done.get((enrollment.pk, module.pk), 0), module.lesson_count)
-            items = module.lesson_count + int(has_quiz)
+        for (module, module_id, lesson_count, quiz), (best_score, quiz_passed, _, help_needed) in zip(
+            outline, module_progress, strict=True
+        ):
+            has_quiz = quiz is not None
+            is_completed = module_id in completed
+            done_lessons = min(lessons_done.get((enrollment_id, module_id), 0), lesson_count)
+            items = lesson_count + int(has_quiz)
             total += items
-            done += items if module.pk in completed else done_lessons + int(has_quiz and quiz_passed)
+            done += items if is_completed else done_lessons + int(has_quiz and quiz_passed)
             views.append(
                 ModuleProgressView(
                     module=module,
-                    state=states[module.pk],
+                    state=states[module_id],
                     best_score=best_score,
-                    lessons_done=module.lesson_count if module.pk in completed else done_lessons,
-                    lessons_total=module.lesson_count,
+                    lessons_done=lesson_count if is_completed else done_lessons,
+                    lessons_total=lesson_count,
                     has_quiz=has_quiz,
                     quiz_passed=quiz_passed,
-                    needs_help=help_needed and module.pk not in completed,
-                    quiz=quizzes.get(module.pk),
-                    extras={name: values.get(enrollment.pk, {}).get(module.pk) for name, values in per_module.items()},
+                    needs_help=help_needed and not is_completed,
+                    quiz=quiz,
+                    extras={name: values.get(module_id) for name, values in module_values_of.items()},
                 )
             )
         if enrollment.completed_at:
@@ -207,7 +217,7 @@ def enrollments_progress(
                 enrollment=enrollment,
                 progress_percent=percent,
                 modules=views,
-                extras={name: values.get(enrollment.pk) for name, values in row_extras.items()},
+                extras={name: values.get(enrollment_id) for name, values in row_extras.items()},
             )
         )
     return result
@@ -381,23 +391,18 @@ def _row_cells(
 
 def cohort_progress_stream(*, cohort: Cohort, size: int | None = None) -> tuple[int, Iterator[ProgressRow]]:
     """The cohort's report rows ordered by participant name, streamed: the number of modules, and an
-    iterator of ``ProgressRow``.
+        iterator of ``ProgressRow``.
 
-    Linear at any size and bounded in memory: the modules and quizzes are read once; the enrolments
-    come from one query (a server-side cursor on PostgreSQL) with the registered columns that have an
-    SQL ``annotation`` (the certificate number) joined in; module progress and lesson completions are
-    read per chunk of ``size`` (``PROGRESS_CHUNK_SIZE``) enrolments by their ids, with the attempts
-    left at each quiz (the ``attempts_left`` module extra). Participants removed by an operator are
-    left out, as in ``cohort_enrollments``."""
+        Linear at any size and bounded in memory: the modules and quizzes are read once (from the content
+    cache, ``course_outline``); the enrolments
+        come from one query (a server-side cursor on PostgreSQL) with the registered columns that have an
+        SQL ``annotation`` (the certificate number) joined in; module progress and lesson completions are
+        read per chunk of ``size`` (``PROGRESS_CHUNK_SIZE``) enrolments by their ids, with the attempts
+        left at each quiz (the ``attempts_left`` module extra). Participants removed by an operator are
+        left out, as in ``cohort_enrollments``."""
     size = size or courses_setting("PROGRESS_CHUNK_SIZE")
-    module_rows = list(
-        Module.objects.filter(course_id=cohort.course_id)
-        .annotate(lesson_count=Count("lessons"))
-        .order_by("order", "id")
-        .values_list("pk", "lesson_count")
-    )
-    quizzes = module_extras([pk for pk, _ in module_rows], ["quiz"])["quiz"]
-    modules = [(pk, lesson_count, quizzes.get(pk) is not None) for pk, lesson_count in module_rows]
+    outline, quizzes = course_outline(cohort.course_id)
+    modules = [(module.pk, module.lesson_count, quizzes.get(module.pk) is not None) for module in outline]
     columns = progress_columns()
     annotated = {f"column_{index}": column.annotation() for index, column in enumerate(columns) if column.annotation}
     needs_extras = len(annotated) < len(columns)

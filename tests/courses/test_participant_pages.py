@@ -3,6 +3,7 @@ actions (grant, resend, correct, remove), the audit log."""
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from assessments.models import AttemptAllowance
 from courses.models import AuditEntry, Enrollment
@@ -46,6 +47,46 @@ def test_participants_page_shows_flags_counts_and_filters(
     assert 'data-flag="out_of_attempts"' in html
     filtered = operator_client.get(f"/operator/cohorts/{cohort.pk}/participants/?flag=out_of_attempts").content.decode()
     assert "Citra" in filtered and "Ani" not in filtered
+
+
+def _fixtures_committed() -> None:
+    """Run what the fixtures queued for after their commit, as a commit would: the content cache
+    stores nothing that a transaction still pending has changed (the test's own never commits)."""
+    pending, connection.run_on_commit = connection.run_on_commit, []
+    for _, callback, _ in pending:
+        callback()
+
+
+def test_the_participants_page_costs_ten_queries_for_4_and_40_participants(
+    operator_client, cohort, people, django_assert_max_num_queries
+):
+    """Session, user, operator check, cohort, the four progress queries, today's sending and the menu's
+    profile: the course outline (modules, quizzes) comes from the content cache once it is warm."""
+    url = f"/operator/cohorts/{cohort.pk}/participants/"
+    _fixtures_committed()
+    operator_client.get(url)  # warms the content cache
+    with django_assert_max_num_queries(10) as small:
+        assert operator_client.get(url).status_code == 200
+    for n in range(36):
+        enrollment = base._enrol(cohort, accepted=n % 2 == 0)
+        if n % 3 == 0:
+            base._closed_attempt(enrollment, people["quiz1"], 1)
+    with django_assert_max_num_queries(10) as large:
+        html = operator_client.get(url).content.decode()
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert html.count('class="col-name"') >= 40
+
+
+def test_a_quiz_changed_after_the_outline_was_cached_shows_at_once(operator_client, cohort, people):
+    """Citra used her attempts at module 1's quiz; raising its maximum (the admin saves the quiz)
+    forgets the cached outline, so she is no longer out of attempts."""
+    url = f"/operator/cohorts/{cohort.pk}/participants/?flag=out_of_attempts"
+    _fixtures_committed()
+    assert "Citra" in operator_client.get(url).content.decode()
+    quiz = people["quiz1"]
+    quiz.max_attempts += 5
+    quiz.save()
+    assert "Citra" not in operator_client.get(url).content.decode()
 
 
 def test_the_bulk_buttons_send_once_a_day(operator_client, cohort, people, django_capture_on_commit_callbacks):
