@@ -19,8 +19,8 @@ from courses.curriculum import (
     CurriculumReport,
     read_yaml,
     require,
-    sync_children,
-    sync_delete_missing,
+    require_one_of,
+    sync_replace,
     sync_row,
 )
 from courses.models import Enrollment, Lesson, Module
@@ -85,21 +85,17 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
     limit = quiz["time_limit_minutes"]
     if limit is not None and not (isinstance(limit, int) and limit >= 1):
         raise CurriculumError(f"{path}: time_limit_minutes must be empty or a whole number of at least 1")
-    if quiz["review"] not in ReviewPolicy.values:
-        raise CurriculumError(f"{path}: review must be one of {', '.join(ReviewPolicy.values)}")
+    require_one_of(quiz["review"], "review", ReviewPolicy, path)
 
     questions = []
     for order, item in enumerate(require(data, "questions", path, list), start=1):
         where = f"{path} question {order}"
         if not isinstance(item, dict):
             raise CurriculumError(f"{where}: expected a mapping")
-        kind = require(item, "kind", path)
-        if kind not in QuestionKind.values:
-            raise CurriculumError(f"{where}: kind must be one of {', '.join(QuestionKind.values)}")
         question = {
             "key": require(item, "key", path),
             "order": order,
-            "kind": kind,
+            "kind": require_one_of(require(item, "kind", path), "kind", QuestionKind, where),
             "text": require(item, "text", path),
             "explanation": require(item, "explanation", path),
             # A lesson key for now; quiz_sync resolves it against the module's lessons.
@@ -116,7 +112,7 @@ def _parse_quiz(path: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
         ]
         if len({c["key"] for c in choices}) != len(choices):
             raise CurriculumError(f"{where}: choice keys must be unique")
-        _check_choices(kind, choices, where)
+        _check_choices(question["kind"], choices, where)
         questions.append((question, choices))
     if len({q["key"] for q, _ in questions}) != len(questions):
         raise CurriculumError(f"{path}: question keys must be unique")
@@ -193,27 +189,10 @@ def quiz_sync(*, module: Module, path: Path, report: CurriculumReport) -> Quiz |
         report=report,
     )
 
-    existing_questions = {q.key: q for q in quiz.questions.prefetch_related("choices")}
-    saved = sync_children(
-        kind="question",
-        existing=existing_questions,
-        wanted=[question for question, _ in questions],
-        create=lambda **values: Question.objects.create(quiz=quiz, **values),
-        report=report,
-    )
-    sync_delete_missing(kind="question", existing=existing_questions, kept=saved, report=report)
-
+    wanted = [question for question, _ in questions]
+    saved = sync_replace(kind="question", related=quiz.questions, wanted=wanted, report=report)
     for question_values, choices in questions:
-        question = saved[question_values["key"]]
-        existing_choices = {c.key: c for c in question.choices.all()}
-        kept = sync_children(
-            kind="choice",
-            existing=existing_choices,
-            wanted=choices,
-            create=lambda question=question, **values: Choice.objects.create(question=question, **values),
-            report=report,
-        )
-        sync_delete_missing(kind="choice", existing=existing_choices, kept=kept, report=report)
+        sync_replace(kind="choice", related=saved[question_values["key"]].choices, wanted=choices, report=report)
     return quiz
 
 

@@ -147,6 +147,18 @@ def existing_participants(count: int) -> None:
         cursor.execute("ANALYZE courses_participantprofile")
 
 
+def best_against_copy(offset: int) -> tuple[float, float, int]:
+    """10,000 new rows from ``offset``: the best of 3 plain COPYs of them and the best of 3 imports of
+    the same rows as a semicolon CSV (each rolled back, the two alternating), and the import's queries."""
+    data = csv_bytes([person(offset + n) for n in range(10_000)], delimiter=";")
+    floors, imports = [], []
+    for _ in range(3):
+        floors.append(copy_floor(10_000, offset))
+        imports.append(timed_import(data, "csv", 10_000, rollback=True))
+    (seconds, queries) = min(imports)
+    return min(floors), seconds, queries
+
+
 if __name__ == "__main__":
     # Invitations go out from a worker after commit; they are not part of the import's time.
     enqueued = []
@@ -159,13 +171,7 @@ if __name__ == "__main__":
     # 10,000 rows with no other user, against a plain COPY of the same rows; each the best of 3 runs
     # rolled back, the two alternating.
     offset = 0
-    rows = [person(offset + n) for n in range(10_000)]
-    data = csv_bytes(rows, delimiter=";")
-    floors, alones = [], []
-    for _ in range(3):
-        floors.append(copy_floor(10_000, offset))
-        alones.append(timed_import(data, "csv", 10_000, rollback=True))
-    floor, (alone, queries) = min(floors), min(alones)
+    floor, alone, queries = best_against_copy(offset)
     print(f"COPY   10000 rows  {floor:6.2f} s   (users, profiles, enrolments; best of 3)")
     print(
         f"import 10000 rows  {alone:6.2f} s  {queries:4d} queries, with {User.objects.count()} other users (best of 3)"
@@ -182,13 +188,7 @@ if __name__ == "__main__":
     started = time.perf_counter()
     existing_participants(250_000)
     print(f"(250,000 participants written by COPY in {time.perf_counter() - started:.1f} s)")
-    rows = [person(offset + n) for n in range(10_000)]
-    data = csv_bytes(rows, delimiter=";")
-    floors, crowdeds = [], []
-    for _ in range(3):
-        floors.append(copy_floor(10_000, offset))
-        crowdeds.append(timed_import(data, "csv", 10_000, rollback=True))
-    floor_crowded, (crowded, queries) = min(floors), min(crowdeds)
+    floor_crowded, crowded, queries = best_against_copy(offset)
     offset += 10_000
     print(
         f"import 10000 rows  {crowded:6.2f} s  {queries:4d} queries, with {User.objects.count()} other users (best of 3)"

@@ -56,6 +56,14 @@ def require(data: dict[str, Any], name: str, path: Path, kind: type = str) -> An
     return value.strip() if isinstance(value, str) else value
 
 
+def require_one_of(value: Any, name: str, choices: Any, where: Any) -> Any:
+    """``value`` if it is one of ``choices`` (a ``TextChoices`` class), else a CurriculumError
+    naming the file or item (``where``) and every allowed value."""
+    if value not in choices.values:
+        raise CurriculumError(f"{where}: {name} must be one of {', '.join(choices.values)}")
+    return value
+
+
 def read_markdown(path: Path) -> tuple[dict[str, Any], str]:
     """Split a Markdown file into its YAML front matter and body."""
     try:
@@ -139,3 +147,16 @@ def sync_delete_missing(
         type(next(iter(existing.values()))).objects.filter(pk__in=removed).delete()
         report.record(kind, "deleted", len(removed))
     return removed
+
+
+def sync_replace(
+    *, kind: str, related: Any, wanted: list[dict[str, Any]], report: CurriculumReport, before: Any = None
+) -> dict[str, models.Model]:
+    """Make the rows of ``related`` (a related manager, e.g. ``module.lessons``; rows with a ``key``)
+    what ``wanted`` says: create (through the manager), update or leave each wanted row
+    (``sync_children``), delete those the files no longer name (``sync_delete_missing``, with
+    ``before``); return the wanted rows by key."""
+    existing = {row.key: row for row in related.all()}
+    kept = sync_children(kind=kind, existing=existing, wanted=wanted, create=related.create, report=report)
+    sync_delete_missing(kind=kind, existing=existing, kept=kept, report=report, before=before)
+    return kept

@@ -16,12 +16,13 @@ from ..curriculum import (
     read_markdown,
     read_yaml,
     require,
+    require_one_of,
     sync_children,
-    sync_delete_missing,
+    sync_replace,
     sync_row,
 )
 from ..locks import enrollments_lock
-from ..models import Course, Enrollment, Lesson, Module, Stage
+from ..models import Course, Enrollment, Module, Stage
 from ..signals import curriculum_course_loaded, curriculum_module_loaded
 from .progress import _course_complete_if_done, _modules_complete_if_done
 
@@ -161,13 +162,10 @@ def _course_apparatus(data: dict[str, Any], path: Path) -> dict[str, Any]:
 def _read_module(module_dir: Path, order: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     path = module_dir / "module.yaml"
     data = read_yaml(path)
-    stage = require(data, "stage", path)
-    if stage not in Stage.values:
-        raise CurriculumError(f"{path}: stage must be one of {', '.join(Stage.values)}")
     module = {
         "key": require(data, "key", path),
         "order": order,
-        "stage": stage,
+        "stage": require_one_of(require(data, "stage", path), "stage", Stage, path),
         "title": require(data, "title", path),
         "summary": str(data.get("summary") or "").strip(),
         "objectives": _objectives(data, path),
@@ -250,20 +248,12 @@ def curriculum_load(*, slug: str = "gcio", source_dir: Path | None = None) -> Cu
     waiting: list[tuple[Module, list[int]]] = []
     for (module_values, lessons), module_dir in zip(parsed, module_dirs, strict=True):
         module = modules[module_values["key"]]
-        existing_lessons = {lesson.key: lesson for lesson in module.lessons.all()}
-        kept = sync_children(
-            kind="lesson",
-            existing=existing_lessons,
-            wanted=lessons,
-            create=lambda module=module, **values: Lesson.objects.create(module=module, **values),
-            report=report,
-        )
         # Lock before deleting, in the order of courses.locks (enrolments, then the lesson rows),
         # the order lesson_complete takes them, so a participant completing a lesson cannot deadlock us.
-        sync_delete_missing(
+        sync_replace(
             kind="lesson",
-            existing=existing_lessons,
-            kept=kept,
+            related=module.lessons,
+            wanted=lessons,
             report=report,
             before=lambda module=module: waiting.append((module, _enrollments_lock_unfinished(module=module))),
         )

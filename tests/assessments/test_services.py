@@ -6,14 +6,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from assessments.errors import (
-    AlreadySubmitted,
-    AttemptExpired,
-    InvalidAnswer,
-    ModuleLocked,
-    NoAttemptsLeft,
-    NotEnrolled,
-)
+from assessments import errors
 from assessments.models import Answer, Attempt, AttemptAllowance, AttemptStatus, QuestionKind
 from assessments.selectors import attempt_detail, attempts_left
 from assessments.services import (
@@ -77,23 +70,23 @@ def test_starting_again_returns_the_open_attempt_without_using_one(participant, 
 
 def test_not_enrolled_cannot_start_and_nothing_is_written(quiz):
     stranger = ParticipantProfileFactory().user
-    with pytest.raises(NotEnrolled):
+    with pytest.raises(errors.NotEnrolled):
         attempt_start(user=stranger, quiz=quiz)
-    with pytest.raises(NotEnrolled):
+    with pytest.raises(errors.NotEnrolled):
         attempt_start(user=UserFactory(), quiz=quiz)  # staff account without a profile
     assert not Attempt.objects.exists()
 
 
 def test_enrolled_in_another_course_is_not_enrolled(quiz):
     user = EnrollmentFactory().participant.user
-    with pytest.raises(NotEnrolled):
+    with pytest.raises(errors.NotEnrolled):
         attempt_start(user=user, quiz=quiz)
     assert not Attempt.objects.exists()
 
 
 def test_locked_module_cannot_be_started_and_nothing_is_written(participant, quiz):
     later = build_quiz(questions=2, module=ModuleFactory(course=quiz.module.course, order=quiz.module.order + 1))
-    with pytest.raises(ModuleLocked) as caught:
+    with pytest.raises(errors.ModuleLocked) as caught:
         attempt_start(user=participant, quiz=later)
     assert caught.value.code == "module_locked"
     assert not Attempt.objects.exists()
@@ -104,7 +97,7 @@ def test_max_attempts_then_no_attempts_left(participant, enrollment, quiz):
         attempt = start(participant, quiz)
         assert attempt.number == number
         attempt_submit(attempt=attempt, answers=right_answers(quiz, wrong=6))
-    with pytest.raises(NoAttemptsLeft):
+    with pytest.raises(errors.NoAttemptsLeft):
         attempt_start(user=participant, quiz=quiz)
     assert Attempt.objects.count() == 3
     assert attempts_left(enrollment_id=enrollment.pk, quiz=quiz) == 0
@@ -115,7 +108,7 @@ def test_expired_attempts_count_as_used(participant):
     EnrollmentFactory(participant=participant.participant_profile, cohort__course=quiz.module.course)
     move_deadline(start(participant, quiz), seconds_from_now=-3600)
     # The open but timed-out attempt is closed first; then none is left.
-    with pytest.raises(NoAttemptsLeft):
+    with pytest.raises(errors.NoAttemptsLeft):
         attempt_start(user=participant, quiz=quiz)
     assert list(Attempt.objects.values_list("status", flat=True)) == [AttemptStatus.EXPIRED]
 
@@ -135,7 +128,7 @@ def test_an_operator_grant_gives_extra_attempts(participant, enrollment, operato
     quiz = build_quiz(questions=2, max_attempts=1)
     enrollment = EnrollmentFactory(participant=participant.participant_profile, cohort__course=quiz.module.course)
     attempt_submit(attempt=start(participant, quiz))
-    with pytest.raises(NoAttemptsLeft):
+    with pytest.raises(errors.NoAttemptsLeft):
         attempt_start(user=participant, quiz=quiz)
 
     allowance = allowance_grant(enrollment=enrollment, quiz=quiz, extra=1, granted_by=operator, reason="Sakit")
@@ -204,7 +197,7 @@ def test_invalid_answers_are_refused_and_nothing_is_written(participant, quiz, m
     a = (single, single_choices[0], single_choices[1], multiple_choices[0], multiple, multiple_choices[1])
     other = build_quiz(questions=1).questions.get().pk
     good = {"question": multiple, "choices": [multiple_choices[0]]}
-    with pytest.raises(InvalidAnswer) as caught:
+    with pytest.raises(errors.InvalidAnswer) as caught:
         answers_save(attempt=attempt, answers=[good, make_bad(a, other)])
     assert caught.value.code == "invalid_answer"
     assert not Answer.objects.exists()
@@ -213,7 +206,7 @@ def test_invalid_answers_are_refused_and_nothing_is_written(participant, quiz, m
 def test_the_same_question_twice_in_one_save_is_refused(participant, quiz):
     attempt = start(participant, quiz)
     q = attempt.question_order[0]
-    with pytest.raises(InvalidAnswer):
+    with pytest.raises(errors.InvalidAnswer):
         answers_save(attempt=attempt, answers=[{"question": q, "choices": []}, {"question": q, "choices": []}])
     assert not Answer.objects.exists()
 
@@ -238,7 +231,7 @@ def test_saving_after_the_deadline_is_refused_and_the_attempt_graded_as_it_stood
     attempt = start(participant, quiz)
     answers_save(attempt=attempt, answers=right_answers(quiz)[:2])
     move_deadline(attempt, seconds_from_now=-31)
-    with pytest.raises(AttemptExpired) as caught:
+    with pytest.raises(errors.AttemptExpired) as caught:
         answers_save(attempt=attempt, answers=right_answers(quiz))
     assert caught.value.code == "expired"
     assert len(saved(attempt)) == 2
@@ -252,14 +245,14 @@ def test_the_grace_setting_is_read_at_call_time(participant, quiz, settings):
     settings.ASSESSMENTS_GRACE_SECONDS = 120
     answers_save(attempt=attempt, answers=right_answers(quiz)[:1])
     settings.ASSESSMENTS_GRACE_SECONDS = 60
-    with pytest.raises(AttemptExpired):
+    with pytest.raises(errors.AttemptExpired):
         answers_save(attempt=attempt, answers=right_answers(quiz)[:1])
 
 
 def test_saving_after_submitting_is_refused(participant, quiz):
     attempt = start(participant, quiz)
     attempt_submit(attempt=attempt)
-    with pytest.raises(AlreadySubmitted):
+    with pytest.raises(errors.AlreadySubmitted):
         answers_save(attempt=attempt, answers=right_answers(quiz))
     assert not Answer.objects.exists()
 
@@ -293,7 +286,7 @@ def test_submit_grades_the_saved_answers_with_the_ones_given(participant, quiz):
 def test_a_second_submit_is_refused_and_changes_nothing(participant, quiz):
     attempt = start(participant, quiz)
     attempt_submit(attempt=attempt, answers=right_answers(quiz, wrong=6))
-    with pytest.raises(AlreadySubmitted) as caught:
+    with pytest.raises(errors.AlreadySubmitted) as caught:
         attempt_submit(attempt=attempt, answers=right_answers(quiz))
     assert caught.value.code == "already_submitted"
     attempt.refresh_from_db()
@@ -304,7 +297,7 @@ def test_a_second_submit_is_refused_and_changes_nothing(participant, quiz):
 def test_an_invalid_submit_writes_nothing_and_leaves_the_attempt_open(participant, quiz):
     attempt = start(participant, quiz)
     bad = [*right_answers(quiz)[:2], {"question": attempt.question_order[0], "choices": [999999]}]
-    with pytest.raises(InvalidAnswer):
+    with pytest.raises(errors.InvalidAnswer):
         attempt_submit(attempt=attempt, answers=bad)
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.IN_PROGRESS and attempt.score_percent is None
@@ -317,7 +310,7 @@ def test_a_late_submit_is_refused_and_graded_on_the_answers_saved_in_time(partic
     attempt = start(participant, quiz)
     answers_save(attempt=attempt, answers=right_answers(quiz)[:4])
     move_deadline(attempt, seconds_from_now=-31)
-    with pytest.raises(AttemptExpired):
+    with pytest.raises(errors.AttemptExpired):
         attempt_submit(attempt=attempt, answers=right_answers(quiz))
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.EXPIRED
@@ -325,7 +318,7 @@ def test_a_late_submit_is_refused_and_graded_on_the_answers_saved_in_time(partic
     assert attempt.submitted_at is None and attempt.graded_at is not None
     assert len(saved(attempt)) == 4  # the late answers were not saved
     assert ModuleProgress.objects.get(enrollment=enrollment, module=quiz.module).best_score == 67
-    with pytest.raises(AttemptExpired):
+    with pytest.raises(errors.AttemptExpired):
         attempt_submit(attempt=attempt)
 
 

@@ -18,6 +18,7 @@ from courses.services import enrollment_import
 from courses.validators import email_key
 from tests.courses.enrollment_files import csv_bytes, nip_for, person
 from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
+from tests.test_migrations import migrate  # the project state at the targets, after migrating there
 
 User = get_user_model()
 
@@ -102,13 +103,6 @@ def test_the_import_keeps_the_key_of_a_changed_address():
 
 BEFORE = [("courses", "0012_operator_work")]
 AFTER = [("courses", "0013_participant_email_key")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

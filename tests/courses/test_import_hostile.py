@@ -16,36 +16,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Cohort, Enrollment, ParticipantProfile
+from tests.courses import test_enrollment_import as base
 from tests.courses.enrollment_files import HEADER, csv_bytes, nip_for, person
-from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactory
+from tests.factories import ParticipantProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-@pytest.fixture
-def cohort():
-    return CohortFactory()
-
-
-@pytest.fixture
-def op_client(api_client, operator):
-    api_client.force_authenticate(operator)
-    return api_client
-
-
-def upload(client, cohort, data: bytes, name="peserta.csv", query="", **extra):
-    return client.post(
-        f"/api/v1/cohorts/{cohort.pk}/enrollments/import/{query}",
-        {"file": SimpleUploadedFile(name, data)},
-        format="multipart",
-        **extra,
-    )
-
-
-def errors_of(response):
-    assert response.status_code == 400, response.content
-    return [(e["line"], e["column"]) for e in response.json()["errors"]]
+# The same cohort, operator client, upload and error reading as the import tests.
+cohort, op_client = base.cohort, base.op_client
+upload, errors_of = base.upload, base.errors_of
 
 
 def account_state():
