@@ -391,15 +391,15 @@ def _row_cells(
 
 def cohort_progress_stream(*, cohort: Cohort, size: int | None = None) -> tuple[int, Iterator[ProgressRow]]:
     """The cohort's report rows ordered by participant name, streamed: the number of modules, and an
-        iterator of ``ProgressRow``.
+    iterator of ``ProgressRow``.
 
-        Linear at any size and bounded in memory: the modules and quizzes are read once (from the content
+    Linear at any size and bounded in memory: the modules and quizzes are read once (from the content
     cache, ``course_outline``); the enrolments come from one query (a server-side cursor on
     PostgreSQL) with the registered columns that have an SQL ``annotation`` (the certificate number)
     joined in; module progress and lesson completions are read per chunk of ``size``
     (``PROGRESS_CHUNK_SIZE``) enrolments by their ids, with the attempts left at each quiz (the
-    ``attempts_left`` module extra). Participants removed by an operator are
-    left out, as in ``cohort_enrollments``."""
+    ``attempts_left`` module extra). Participants removed by an operator are left out, as in
+    ``cohort_enrollments``."""
     size = size or courses_setting("PROGRESS_CHUNK_SIZE")
     outline, quizzes = course_outline(cohort.course_id)
     modules = [(module.pk, module.lesson_count, quizzes.get(module.pk) is not None) for module in outline]
