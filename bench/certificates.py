@@ -6,7 +6,8 @@ certificates (default 300) with every element of the official layout:
   1. render only: PDFs per second, best of 3 rounds, for plain names (built-in fonts) and for names
      outside Latin-1 (embedded, subset TrueType);
   2. render + seal with the demo seal (EC P-256): PDFs per second, as a share of render only
-     (target >= 50 %: sealing costs less than rendering), and the seal alone in ms;
+     (target >= 50 %: sealing costs less than rendering), the seal alone in ms, and the seal's
+     time step by step (bench/_seal_steps.py);
   3. the issuing service (database, number counter, snapshot, PDF, seal, storage, SHA-256), as a
      share of render + seal, and where its time goes, step by step;
   4. end to end: 2 x ``count`` completions (the course_completed signal, whose receiver enqueues the
@@ -22,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from _certificate_content import best_rate, content, plain_name, wide_name
+from _seal_steps import seal_steps
 from _setup import ROOT, django_on_bench_database
 
 MEDIA = tempfile.mkdtemp(prefix="gcio-bench-media-")
@@ -144,7 +147,7 @@ def end_to_end(ids: list[int]) -> float:
         "CERTIFICATES_KEY_DIR": KEYS,
     }
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
          "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--hostname=bench@%h"],
         cwd=ROOT, env=env,
     )  # fmt: skip
@@ -190,6 +193,10 @@ if __name__ == "__main__":
         f"= {100 * render_seal / render_plain:5.1f}% of render only (target >= 50%)"
     )
     print(f"  seal alone:                                        {1000 / seal_alone:7.2f} ms per certificate")
+    print("  the seal, step by step (timed, best of 3 rounds), ms per certificate:")
+    steps = min((seal_steps(sealer.seal, pdfs) for _round in range(3)), key=lambda s: s["the whole seal"])
+    for step, ms in steps.items():
+        print(f"    {step:52s}{ms:6.2f}")
 
     service = through_service(completed_enrollments(count, 0, plain_name))
     print(

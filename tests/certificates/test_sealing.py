@@ -483,3 +483,22 @@ def test_the_rejection_messages_are_translated():
     with translation.override("id"):
         assert str(sealing.DocumentTooLarge().message) != "The file is larger than 5 MB."
         assert str(sealing.DocumentNotPdf().message) != "The file is not a PDF."
+
+
+def test_the_signing_certificate_attribute_is_built_once_and_signed_as_pyhanko_builds_it(sealer, unsealed):
+    from asn1crypto import cms
+    from pyhanko.sign.general import as_signing_certificate_v2, find_unique_cms_attribute
+
+    kept = sealer._signer.signing_certificate
+    first, second = (sealer.seal(unsealed, location="Samarinda") for _ in range(2))
+    assert sealer._signer.signing_certificate is kept  # the same one for every seal
+    certificate = der(sealer)
+    for sealed in (first, second):
+        assert pyhanko_status(sealed, [certificate]).valid
+        content = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures[0].signed_data
+        (signer_info,) = content["signer_infos"]
+        attribute = find_unique_cms_attribute(signer_info["signed_attrs"], "signing_certificate_v2")
+        assert attribute.dump() == as_signing_certificate_v2(certificate).dump()
+        (cert_id,) = attribute["certs"]
+        assert cert_id["cert_hash"].native == hashlib.sha256(certificate.dump()).digest()
+    assert isinstance(content, cms.SignedData)
