@@ -16,6 +16,7 @@ import datetime
 import io
 import os
 import time
+from unittest import mock
 
 from _setup import django_on_bench_database
 
@@ -159,6 +160,42 @@ def best_against_copy(offset: int) -> tuple[float, float, int]:
     return min(floors), seconds, queries
 
 
+def phases(offset: int) -> None:
+    """Where one import of 10,000 new rows spends its time: reading and validating the file, looking
+    up the people and accounts it names, writing the accounts, profiles and enrolments (by COPY) and
+    the rest; what a plain COPY of the same rows does is only the third."""
+    import contextlib
+    import functools
+
+    from courses.services import enrollment as service
+
+    spent: dict[str, float] = {}
+    steps = {
+        "read and validate the file": "read_enrollment_file",
+        "look up people and accounts": "_existing_for_rows",
+        "write everything (COPY)": "bulk_insert",
+    }
+    with contextlib.ExitStack() as patches:
+        for label, name in steps.items():
+            original = getattr(service, name)
+
+            @functools.wraps(original)
+            def timed(*args, _original=original, _label=label, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - started
+
+            patches.enter_context(mock.patch.object(service, name, timed))
+        data = csv_bytes([person(offset + n) for n in range(10_000)], delimiter=";")
+        total, _queries = timed_import(data, "csv", 10_000, rollback=True)
+    print("  where one import of 10,000 new rows spends its time:")
+    for label in steps:
+        print(f"    {label:30} {spent.get(label, 0.0):6.2f} s")
+    print(f"    {'the rest':30} {total - sum(spent.values()):6.2f} s")
+
+
 if __name__ == "__main__":
     # Invitations go out from a worker after commit; they are not part of the import's time.
     enqueued = []
@@ -177,6 +214,7 @@ if __name__ == "__main__":
         f"import 10000 rows  {alone:6.2f} s  {queries:4d} queries, with {User.objects.count()} other users (best of 3)"
     )
     print(f"  ratio import / COPY: {alone / floor:.2f}  (target <= 2)")
+    phases(offset)
     offset += 10_000
 
     for kind in ("csv", "xlsx"):
