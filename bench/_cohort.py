@@ -74,3 +74,13 @@ def progress_spread(
     LessonCompletion.objects.bulk_create(completions, batch_size=BATCH)
     ModuleProgress.objects.bulk_create(progress, batch_size=BATCH)
     Enrollment.objects.bulk_update(enrollments, ["completed_at"], batch_size=BATCH)
+
+
+def statistics_refresh() -> None:
+    """ANALYZE, as autovacuum does on a live database after large writes: without statistics on the
+    tables just filled, the planner guesses and scans whole tables where an index would do (each
+    chunk of a report would then cost as much as the whole table)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

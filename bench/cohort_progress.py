@@ -23,7 +23,7 @@ from _setup import django_on_bench_database
 
 django_on_bench_database(os.environ.get("BENCH_DATABASE", "gcio_bench_progress"))
 
-from _cohort import participants_enroll, progress_spread  # noqa: E402
+from _cohort import participants_enroll, progress_spread, statistics_refresh  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -43,6 +43,7 @@ def fill(size: int, offset: int) -> Cohort:
         course=course, name=f"Bench {size}", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 6, 1)
     )
     progress_spread(participants_enroll(cohort, size=size, offset=offset), modules)
+    statistics_refresh()
     return cohort
 
 

@@ -21,7 +21,7 @@ from _setup import django_on_bench_database
 
 django_on_bench_database("gcio_bench_operators")
 
-from _cohort import participants_enroll, progress_spread  # noqa: E402
+from _cohort import participants_enroll, progress_spread, statistics_refresh  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core import mail  # noqa: E402
@@ -83,6 +83,7 @@ def fill(size: int, offset: int) -> Cohort:
 
     progress_spread(enrollments, modules, at_current=out_of_attempts)
     Attempt.objects.bulk_create(attempts, batch_size=5000)
+    statistics_refresh()
     return cohort
 
 
