@@ -609,9 +609,13 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
     if connection.vendor != "postgresql":  # no advisory locks (SQLite, the local default): one at a time
         return issue_delivery(enrollment_id=enrollment_id)
     job = IssueJob.objects.filter(enrollment_id=enrollment_id).values("attempts", "claimed_by").first()
-    issued = Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).exclude(sha256="")
-    if issued.exists():  # a duplicate, or a retry of a batch that failed after issuing it
-        certificate = issue_delivery(enrollment_id=enrollment_id)
+    issued = (
+        Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID)
+        .exclude(sha256="")
+        .first()
+    )
+    if issued is not None:  # a duplicate, or a retry of a batch that failed after issuing it
+        certificate = issued if _delivery_finished(enrollment_id=enrollment_id) else None
         if job and job["claimed_by"] == claim:
             _batch_orphans_issue(claim=claim, exclude=enrollment_id)
         return certificate
@@ -643,6 +647,22 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
         _issue_unlock(locked)
     lead = next((c for c in certificates if c.enrollment_id == enrollment_id), None)
     return lead or Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).first()
+
+
+def _delivery_finished(*, enrollment_id: int) -> bool:
+    """A delivery with nothing left to do, counted and finished in one statement (what
+    ``issue_delivery_start`` then ``issue_delivery_finish`` do); False when the job was set aside."""
+    table = connection.ops.quote_name(IssueJob._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
+        "VALUES (%s, 1, 0, %s, '') "
+        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
+        f"attempts = CASE WHEN {table}.failed_at IS NULL THEN 0 ELSE {table}.attempts + 1 END, "
+        "last_started_at = excluded.last_started_at RETURNING failed_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [enrollment_id, timezone.now()])
+        return cursor.fetchone()[0] is None
 
 
 def _batch_orphans_issue(*, claim: str, exclude: int) -> None:
