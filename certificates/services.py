@@ -377,16 +377,8 @@ def issue_delivery_start(*, enrollment_id: int) -> bool:
     One statement, committed on its own before the work, so a worker killed mid-issue still
     leaves the count behind. ``issue_delivery_finish`` resets it.
     """
-    table = connection.ops.quote_name(IssueJob._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
-        "VALUES (%s, 1, 1, %s, '') "
-        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
-        f"attempts = {table}.attempts + 1, last_started_at = excluded.last_started_at RETURNING attempts, failed_at"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [enrollment_id, timezone.now()])
-        attempts, failed_at = cursor.fetchone()
+    with transaction.atomic():
+        attempts, failed_at = _delivery_count(enrollment_id=enrollment_id, finished=False)
     if failed_at is not None:
         return False
     if attempts > certificates_setting("MAX_DELIVERIES"):
@@ -652,17 +644,27 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
 def _delivery_finished(*, enrollment_id: int) -> bool:
     """A delivery with nothing left to do, counted and finished in one statement (what
     ``issue_delivery_start`` then ``issue_delivery_finish`` do); False when the job was set aside."""
+    return _delivery_count(enrollment_id=enrollment_id, finished=True)[1] is None
+
+
+def _delivery_count(*, enrollment_id: int, finished: bool) -> tuple[int, datetime.datetime | None]:
+    """Count one delivery on the enrolment's job, as unfinished (``attempts`` + 1) or ``finished``
+    (0, unless the job was set aside); its attempts and when it was set aside."""
     table = connection.ops.quote_name(IssueJob._meta.db_table)
+    attempts = (
+        f"CASE WHEN {table}.failed_at IS NULL THEN 0 ELSE {table}.attempts + 1 END"
+        if finished
+        else (f"{table}.attempts + 1")
+    )
     sql = (
         f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
-        "VALUES (%s, 1, 0, %s, '') "
+        "VALUES (%s, 1, %s, %s, '') "
         f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
-        f"attempts = CASE WHEN {table}.failed_at IS NULL THEN 0 ELSE {table}.attempts + 1 END, "
-        "last_started_at = excluded.last_started_at RETURNING failed_at"
+        f"attempts = {attempts}, last_started_at = excluded.last_started_at RETURNING attempts, failed_at"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [enrollment_id, timezone.now()])
-        return cursor.fetchone()[0] is None
+        cursor.execute(sql, [enrollment_id, 0 if finished else 1, timezone.now()])
+        return cursor.fetchone()
 
 
 def _batch_orphans_issue(*, claim: str, exclude: int) -> None:
