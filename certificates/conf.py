@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_GRACE_SECONDS": 30,
     # … and not again within this while the message may still be queued (a worker outage).
     "SWEEP_REENQUEUE_SECONDS": 600,
+    # How many completed enrolments one delivery of the issuing task issues at most, its own and
+    # those completed without a certificate whose messages are still queued.
+    "ISSUE_BATCH": 50,
     # How many enrolments one sweep enqueues at most.
     "SWEEP_BATCH": 500,
     # The number prefix of a course without certificate settings (one created by hand rather than

@@ -55,15 +55,15 @@ def credential_snapshot(*, certificate: Certificate, cohort, course) -> credenti
     )
 
 
-def _next_status_index(*, name: str = REVOCATION_LIST) -> int:
-    """The next index of the status list, gap-free and never reused.
+def _next_status_index(*, name: str = REVOCATION_LIST, count: int = 1) -> int:
+    """The first of the next ``count`` indices of the status list, gap-free and never reused.
 
     The UPDATE takes the counter row's lock and holds it until the caller's transaction commits, so
-    concurrent issuers queue here and a rollback gives the index back (as for certificate numbers)."""
+    concurrent issuers queue here and a rollback gives the indices back (as for certificate numbers)."""
     table = connection.ops.quote_name(StatusListCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last = last + 1 WHERE name = %s RETURNING last"  # noqa: S608
+    sql = f"UPDATE {table} SET last = last + %s WHERE name = %s RETURNING last"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [name])
+        cursor.execute(sql, [count, name])
         row = cursor.fetchone()
         if row is None:  # the first credential
             try:
@@ -71,9 +71,9 @@ def _next_status_index(*, name: str = REVOCATION_LIST) -> int:
                     StatusListCounter.objects.create(name=name)
             except IntegrityError:  # another issuer created it first
                 pass
-            cursor.execute(sql, [name])
+            cursor.execute(sql, [count, name])
             row = cursor.fetchone()
-    return row[0]
+    return row[0] - count + 1
 
 
 def credential_issue(*, certificate: Certificate, cohort, course) -> Credential:
@@ -84,16 +84,41 @@ def credential_issue(*, certificate: Certificate, cohort, course) -> Credential:
     the signed VC-JWT. Raises ValueError when the status list is full (131,072 credentials)."""
     if not connection.in_atomic_block:
         raise RuntimeError("credential_issue must run inside the certificate's issuing transaction.")
-    index = _next_status_index()
+    credential = _credential_build(
+        certificate=certificate, cohort=cohort, course=course, index=_next_status_index(), key=None
+    )
+    credential.save(force_insert=True)
+    return credential
+
+
+def credentials_issue(*, issued: list[tuple[Certificate, Any, Any]]) -> list[Credential]:
+    """``credential_issue`` for several certificates recorded in the same transaction, given as
+    ``(certificate, cohort, course)``: one status list counter statement for them all (consecutive
+    indices, in the order given) and one insert."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("credentials_issue must run inside the certificates' issuing transaction.")
+    if not issued:
+        return []
+    first, key = _next_status_index(count=len(issued)), credentials.configured_signing_key()
+    return Credential.objects.bulk_create(
+        [
+            _credential_build(certificate=certificate, cohort=cohort, course=course, index=first + n, key=key)
+            for n, (certificate, cohort, course) in enumerate(issued)
+        ]
+    )
+
+
+def _credential_build(*, certificate: Certificate, cohort, course, index: int, key) -> Credential:
+    """The signed credential of ``certificate`` at status ``index``, with a fresh salt (not saved)."""
     salt = credentials.credential_salt()
-    key = credentials.configured_signing_key()
+    key = key or credentials.configured_signing_key()
     claims = credentials.credential_build(
         credential_snapshot(certificate=certificate, cohort=cohort, course=course),
         site_url=site_url(),
         status_index=index,
         salt=salt,
     )
-    return Credential.objects.create(
+    return Credential(
         certificate=certificate,
         token=credentials.credential_sign(claims, key=key),
         status_index=index,

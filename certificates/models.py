@@ -249,6 +249,9 @@ class IssueJob(models.Model):
         help_text=_("Set after too many unfinished deliveries; use the “Retry issuing” action to try again."),
     )
     last_error = models.TextField(_("last error"), blank=True)
+    # The delivery (Celery task id) whose batch last claimed it; while that batch runs it also holds
+    # the enrolment's advisory lock, so other deliveries leave the enrolment to it.
+    claimed_by = models.CharField(_("claimed by delivery"), max_length=64, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("issuing job")

@@ -11,19 +11,19 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from courses.conf import site_url
 from courses.curriculum import CurriculumError, CurriculumReport, require, sync_row
-from courses.locks import enrollment_lock
+from courses.locks import enrollment_lock, enrollments_lock
 from courses.models import Enrollment
 
 from .codes import code_display, code_generate
 from .conf import certificates_setting
-from .credential_store import credential_issue
+from .credential_store import credential_issue, credentials_issue
 from .errors import AlreadyRevoked, NotCompleted, ReasonRequired, SealUnavailable, StillValid
 from .models import (
     ArchiveStatus,
@@ -123,16 +123,22 @@ def certificate_settings_load(
 
 
 def _next_number(*, prefix: str, year: int) -> str:
-    """The next number for ``prefix`` and ``year``, gap-free under concurrent issuing.
+    """The next number for ``prefix`` and ``year``, gap-free under concurrent issuing."""
+    return _next_numbers(prefix=prefix, year=year, count=1)[0]
+
+
+def _next_numbers(*, prefix: str, year: int, count: int) -> list[str]:
+    """The next ``count`` consecutive numbers for ``prefix`` and ``year``, gap-free under concurrent
+    issuing, taken by one statement.
 
     The UPDATE takes the counter row's lock (the same lock ``select_for_update`` would) and holds
-    it until the caller commits, so concurrent issuers queue here and a rollback gives the number
+    it until the caller commits, so concurrent issuers queue here and a rollback gives the numbers
     back; doing it as one UPDATE … RETURNING saves a round trip per certificate. The caller keeps
-    that transaction short: the PDF is rendered after it."""
+    that transaction short: the PDFs are rendered after it."""
     table = connection.ops.quote_name(NumberCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last = last + 1 WHERE prefix = %s AND year = %s RETURNING last"  # noqa: S608
+    sql = f"UPDATE {table} SET last = last + %s WHERE prefix = %s AND year = %s RETURNING last"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [prefix, year])
+        cursor.execute(sql, [count, prefix, year])
         row = cursor.fetchone()
         if row is None:  # first certificate of this prefix and year
             try:
@@ -140,9 +146,9 @@ def _next_number(*, prefix: str, year: int) -> str:
                     NumberCounter.objects.create(prefix=prefix, year=year)
             except IntegrityError:  # another issuer created it first
                 pass
-            cursor.execute(sql, [prefix, year])
+            cursor.execute(sql, [count, prefix, year])
             row = cursor.fetchone()
-    return f"{prefix}/{year}/{row[0]:05d}"
+    return [f"{prefix}/{year}/{n:05d}" for n in range(row[0] - count + 1, row[0] + 1)]
 
 
 def _certificate_snapshot(enrollment: Enrollment) -> dict[str, Any]:
@@ -194,19 +200,32 @@ def _certificate_create(*, enrollment: Enrollment, replaces: Certificate | None 
     issued_at = timezone.now()
     course = enrollment.cohort.course
     # A code collision (60 random bits) fails the insert; the task retries with a fresh code.
-    certificate = Certificate.objects.create(
+    certificate = _certificate_row(
         enrollment=enrollment,
         number=_next_number(prefix=certificate_number_prefix(course=course), year=timezone.localdate(issued_at).year),
-        code=code_generate(),
         issued_at=issued_at,
         replaces=replaces,
-        **_certificate_snapshot(enrollment),
     )
+    certificate.save(force_insert=True)
     # Its Open Badges credential, signed in the same transaction: both exist, or neither.
     credential_issue(certificate=certificate, cohort=enrollment.cohort, course=course)
     if replaces is not None:  # its verification now names this one as its replacement
         verification_forget(replaces.code)
     return certificate
+
+
+def _certificate_row(
+    *, enrollment: Enrollment, number: str, issued_at: datetime.datetime, replaces: Certificate | None = None
+) -> Certificate:
+    """The (unsaved) certificate of ``enrollment`` with ``number``, a fresh code and the snapshot."""
+    return Certificate(
+        enrollment=enrollment,
+        number=number,
+        code=code_generate(),
+        issued_at=issued_at,
+        replaces=replaces,
+        **_certificate_snapshot(enrollment),
+    )
 
 
 @transaction.atomic
@@ -269,7 +288,11 @@ def certificate_content(certificate: Certificate, *, issuer_logo: bytes | None =
 
 def _issuer_logo(certificate: Certificate) -> bytes | None:
     """The course's logo file as it is now (read when rendering), or None for the text mark."""
-    terms = CertificateSettings.objects.filter(course__cohorts__enrollments=certificate.enrollment_id).first()
+    return _logo_of(CertificateSettings.objects.filter(course__cohorts__enrollments=certificate.enrollment_id).first())
+
+
+def _logo_of(terms: CertificateSettings | None) -> bytes | None:
+    """The logo file of a course's certificate settings, or None for the text mark."""
     if terms is None or not terms.issuer_logo:
         return None
     try:
@@ -302,12 +325,8 @@ def _certificate_render(certificate: Certificate, *, sealer: Sealer) -> Certific
     pdf_bytes = render_sealed_certificate(
         certificate_content(certificate, issuer_logo=_issuer_logo(certificate)), sealer=sealer
     )
-    year = timezone.localdate(certificate.issued_at).year
-    stored = certificate.pdf.storage.save(
-        certificate.pdf.field.generate_filename(certificate, f"{year}/{certificate.code}.pdf"), ContentFile(pdf_bytes)
-    )
-    sha256 = hashlib.sha256(pdf_bytes).hexdigest()
-    signer = sealer.describe().subject[: Certificate._meta.get_field("seal_signer").max_length]
+    stored, sha256 = _pdf_store(certificate, pdf_bytes)
+    signer = _seal_signer(sealer)
     if Certificate.objects.filter(pk=certificate.pk, sha256="").update(pdf=stored, sha256=sha256, seal_signer=signer):
         certificate.pdf.name, certificate.sha256, certificate.seal_signer = stored, sha256, signer
         verification_forget(certificate.code, hold=False)  # it now says who sealed it; still valid
@@ -315,6 +334,19 @@ def _certificate_render(certificate: Certificate, *, sealer: Sealer) -> Certific
         certificate.pdf.storage.delete(stored)
         certificate.refresh_from_db()
     return certificate
+
+
+def _pdf_store(certificate: Certificate, pdf_bytes: bytes) -> tuple[str, str]:
+    """Store the sealed PDF under a fresh name; its stored name and SHA-256."""
+    year = timezone.localdate(certificate.issued_at).year
+    stored = certificate.pdf.storage.save(
+        certificate.pdf.field.generate_filename(certificate, f"{year}/{certificate.code}.pdf"), ContentFile(pdf_bytes)
+    )
+    return stored, hashlib.sha256(pdf_bytes).hexdigest()
+
+
+def _seal_signer(sealer: Sealer) -> str:
+    return sealer.describe().subject[: Certificate._meta.get_field("seal_signer").max_length]
 
 
 def certificate_issue(*, enrollment_id: int, reissue: bool = False) -> Certificate | None:
@@ -345,16 +377,8 @@ def issue_delivery_start(*, enrollment_id: int) -> bool:
     One statement, committed on its own before the work, so a worker killed mid-issue still
     leaves the count behind. ``issue_delivery_finish`` resets it.
     """
-    table = connection.ops.quote_name(IssueJob._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
-        "VALUES (%s, 1, 1, %s, '') "
-        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
-        f"attempts = {table}.attempts + 1, last_started_at = excluded.last_started_at RETURNING attempts, failed_at"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [enrollment_id, timezone.now()])
-        attempts, failed_at = cursor.fetchone()
+    with transaction.atomic():
+        attempts, failed_at = _delivery_count(enrollment_id=enrollment_id, finished=False)
     if failed_at is not None:
         return False
     if attempts > certificates_setting("MAX_DELIVERIES"):
@@ -374,6 +398,287 @@ def issue_delivery_finish(*, enrollment_id: int) -> None:
 
 def issue_failure_record(*, enrollment_id: int, error: str) -> None:
     IssueJob.objects.filter(enrollment_id=enrollment_id).update(last_error=error[:2000])
+
+
+def issue_delivery(*, enrollment_id: int) -> Certificate | None:
+    """One delivery of the enrolment's issuing message, on its own: count it (``issue_delivery_start``;
+    None once set aside), issue (``certificate_issue``), mark it finished. A delivery for an enrolment
+    that is not completed finishes with None; a database error or an unusable seal is recorded on the
+    job and raised (the task retries, the sweep later)."""
+    if not issue_delivery_start(enrollment_id=enrollment_id):
+        return None
+    try:
+        certificate = certificate_issue(enrollment_id=enrollment_id)
+    except NotCompleted:
+        logger.warning("enrolment %s is not completed; no certificate issued", enrollment_id)
+        certificate = None
+    except (DatabaseError, SealUnavailable) as exc:
+        # A seal that cannot seal (certificates.E002) issues nothing: the sweep tries again later.
+        issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
+        raise
+    issue_delivery_finish(enrollment_id=enrollment_id)
+    return certificate
+
+
+# --- Batch issuing ---------------------------------------------------------------------------
+# Session-level advisory locks (ISSUE_LOCK, enrolment id) mark the enrolments a running delivery is
+# issuing. They outlive its transactions, so a batch holds its enrolments while it renders outside
+# any, and a worker killed mid-batch loses them with its connection.
+ISSUE_LOCK = 0x43455254  # "CERT"
+
+
+def _issue_lock_try(enrollment_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, (%s %% 2147483648)::int)", [ISSUE_LOCK, enrollment_id])
+        return cursor.fetchone()[0]
+
+
+def _issue_lock_wait(enrollment_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, (%s %% 2147483648)::int)", [ISSUE_LOCK, enrollment_id])
+
+
+def _issue_unlock(enrollment_ids: list[int]) -> None:
+    if enrollment_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, (id %% 2147483648)::int) FROM unnest(%s::bigint[]) AS id",
+                [ISSUE_LOCK, enrollment_ids],
+            )
+
+
+def _pending_lock(*, exclude: int, limit: int) -> list[int]:
+    """Up to ``limit`` enrolments completed without any certificate whose issuing no delivery has
+    started (or all finished), oldest completion first, other than ``exclude``; one statement, which
+    also takes their advisory locks, skipping those another delivery holds."""
+    sql = f"""
+        WITH candidates AS MATERIALIZED (
+            SELECT e.id FROM {Enrollment._meta.db_table} e
+            WHERE e.completed_at IS NOT NULL AND e.id <> %s
+              AND NOT EXISTS (SELECT 1 FROM {Certificate._meta.db_table} c WHERE c.enrollment_id = e.id)
+              AND NOT EXISTS (
+                  SELECT 1 FROM {IssueJob._meta.db_table} j
+                  WHERE j.enrollment_id = e.id AND (j.attempts > 0 OR j.failed_at IS NOT NULL))
+            ORDER BY e.completed_at, e.id
+            LIMIT %s)
+        SELECT id FROM candidates WHERE pg_try_advisory_lock(%s, (id %% 2147483648)::int)
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [exclude, limit, ISSUE_LOCK])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _issue_claim(*, enrollment_ids: list[int], claim: str) -> list[int]:
+    """Count one delivery of each enrolment's issuing, in one statement, for those no other delivery
+    has started meanwhile (``issue_delivery_start`` for a batch); the ids claimed."""
+    table = connection.ops.quote_name(IssueJob._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error, claimed_by) "  # noqa: S608
+        "SELECT id, 1, 1, %s, '', %s FROM unnest(%s::bigint[]) AS id "
+        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, attempts = 1, "
+        "last_started_at = excluded.last_started_at, claimed_by = excluded.claimed_by "
+        f"WHERE {table}.attempts = 0 AND {table}.failed_at IS NULL RETURNING enrollment_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), claim, enrollment_ids])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def _batch_reserve(*, enrollment_ids: list[int]) -> list[Certificate]:
+    """``_certificate_reserve`` for several enrolments, in one short transaction: their rows locked
+    (id order), and for those completed without any certificate, consecutive numbers per prefix
+    (one counter statement each, prefixes in order, so batches never deadlock), one insert of the
+    certificates and one of their credentials. In completion order."""
+    enrollments = list(
+        enrollments_lock(
+            Enrollment.objects.filter(pk__in=enrollment_ids, completed_at__isnull=False).select_related(
+                *_SNAPSHOT_RELATED
+            )
+        )
+    )
+    taken = set(
+        Certificate.objects.filter(enrollment_id__in=[e.pk for e in enrollments]).values_list(
+            "enrollment_id", flat=True
+        )
+    )
+    enrollments.sort(key=lambda e: (e.completed_at, e.pk))
+    issued_at = timezone.now()
+    by_prefix: dict[str, list[Enrollment]] = {}
+    for enrollment in enrollments:
+        if enrollment.pk not in taken:
+            by_prefix.setdefault(certificate_number_prefix(course=enrollment.cohort.course), []).append(enrollment)
+    certificates = []
+    for prefix in sorted(by_prefix):
+        group = by_prefix[prefix]
+        numbers = _next_numbers(prefix=prefix, year=timezone.localdate(issued_at).year, count=len(group))
+        certificates += [
+            _certificate_row(enrollment=e, number=n, issued_at=issued_at) for e, n in zip(group, numbers, strict=True)
+        ]
+    # A code collision (60 random bits) fails the insert and rolls back every number: the task retries.
+    Certificate.objects.bulk_create(certificates)
+    credentials_issue(issued=[(c, c.enrollment.cohort, c.enrollment.cohort.course) for c in certificates])
+    return certificates
+
+
+def _batch_render(*, certificates: list[Certificate], claimed: list[int], sealer: Sealer) -> None:
+    """Render, seal and store each reserved certificate outside any transaction, then record them all
+    in one transaction: SHA-256, file and sealer in one statement (first writer wins, as in
+    ``_certificate_render``), and their deliveries finished. When one fails, those rendered before it
+    are recorded all the same and the error is raised; the rest stay reserved, still claimed, for the
+    retried delivery to issue one at a time."""
+    logos: dict[int, bytes | None] = {}
+    rendered: list[tuple[Certificate, str, str]] = []
+    failed = None
+    try:
+        for certificate in certificates:
+            failed = certificate
+            course = certificate.enrollment.cohort.course
+            if course.pk not in logos:
+                logos[course.pk] = _logo_of(_related(course, "certificate_settings"))
+            pdf_bytes = render_sealed_certificate(
+                certificate_content(certificate, issuer_logo=logos[course.pk]), sealer=sealer
+            )
+            rendered.append((certificate, *_pdf_store(certificate, pdf_bytes)))
+        failed = None
+    except Exception as exc:
+        if failed is not None:
+            IssueJob.objects.filter(enrollment_id=failed.enrollment_id).update(last_error=repr(exc)[:2000])
+        raise
+    finally:
+        unfinished = {c.enrollment_id for c in certificates[len(rendered) :]}
+        _batch_record(
+            rendered=rendered, finished=[pk for pk in claimed if pk not in unfinished], signer=_seal_signer(sealer)
+        )
+
+
+@transaction.atomic
+def _batch_record(*, rendered: list[tuple[Certificate, str, str]], finished: list[int], signer: str) -> None:
+    table = connection.ops.quote_name(Certificate._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET pdf = v.pdf, sha256 = v.sha256, seal_signer = %s "  # noqa: S608
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, pdf, sha256) "
+        f"WHERE {table}.id = v.id AND {table}.sha256 = '' RETURNING {table}.id"
+    )
+    recorded: set[int] = set()
+    if rendered:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [signer, *map(list, zip(*[(c.pk, name, sha) for c, name, sha in rendered], strict=True))]
+            )
+            recorded = {row[0] for row in cursor.fetchall()}
+    IssueJob.objects.filter(enrollment_id__in=finished, attempts__gt=0).update(attempts=0)
+    for certificate, name, sha256 in rendered:
+        if certificate.pk in recorded:
+            certificate.pdf.name, certificate.sha256, certificate.seal_signer = name, sha256, signer
+        else:  # someone stored it first: keep theirs
+            certificate.pdf.storage.delete(name)
+            certificate.refresh_from_db()
+    # They now say who sealed them; still valid.
+    verification_forget(*(c.code for c, _name, _sha in rendered if c.pk in recorded), hold=False)
+
+
+def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None = None) -> Certificate | None:
+    """One delivery of the enrolment's issuing message (``claim``: the delivery's id, the same when
+    it is redelivered or retried): issue its certificate together with those of up to ``limit - 1``
+    (CERTIFICATES_ISSUE_BATCH) other enrolments completed without one, and return its certificate.
+
+    Side effects, for a batch: one transaction claims the enrolments (their advisory locks, one
+    delivery counted on each job, committed before the work as in ``issue_delivery_start``); one
+    takes their numbers and records them with their credentials (``_batch_reserve``); the PDFs are
+    rendered, sealed and stored outside any transaction; one records them and finishes the
+    deliveries (``_batch_render``). Everything else goes one enrolment at a time
+    (``issue_delivery``): a certificate issued already (the delivery is counted), an enrolment not
+    completed, set aside or whose earlier delivery did not finish, so a poison enrolment is set
+    aside on its own, never with a batch; a redelivered or retried batch then also issues, one at a
+    time, what it had claimed and not finished. A delivery whose enrolment another running delivery
+    holds leaves it to that one (None). Idempotent like ``certificate_issue``: the advisory locks
+    keep two batches off the same enrolment, and the enrolment row locks and the one valid
+    certificate per enrolment keep the single path and batches from issuing twice.
+    Raises SealUnavailable (before claiming anything); what rendering raises (after recording what
+    was rendered before it).
+    """
+    if connection.vendor != "postgresql":  # no advisory locks (SQLite, the local default): one at a time
+        return issue_delivery(enrollment_id=enrollment_id)
+    job = IssueJob.objects.filter(enrollment_id=enrollment_id).values("attempts", "claimed_by").first()
+    issued = (
+        Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID)
+        .exclude(sha256="")
+        .first()
+    )
+    if issued is not None:  # a duplicate, or a retry of a batch that failed after issuing it
+        certificate = issued if _delivery_finished(enrollment_id=enrollment_id) else None
+        if job and job["claimed_by"] == claim:
+            _batch_orphans_issue(claim=claim, exclude=enrollment_id)
+        return certificate
+    sealer = issuing_sealer()
+    if not _issue_lock_try(enrollment_id):
+        if job and job["attempts"] and job["claimed_by"] not in ("", claim):
+            return None  # another delivery's batch is issuing it (or will, when redelivered)
+        _issue_lock_wait(enrollment_id)  # this delivery's killed predecessor, until its connection ends
+    locked = [enrollment_id]
+    try:
+        job = IssueJob.objects.filter(enrollment_id=enrollment_id).values("attempts", "failed_at", "claimed_by").first()
+        fresh = (job is None or (not job["attempts"] and job["failed_at"] is None)) and (
+            Enrollment.objects.filter(pk=enrollment_id, completed_at__isnull=False)
+            .filter(~Exists(Certificate.objects.filter(enrollment=OuterRef("pk"))))
+            .exists()
+        )
+        if not fresh:
+            certificate = issue_delivery(enrollment_id=enrollment_id)
+            if job and job["claimed_by"] == claim:
+                _batch_orphans_issue(claim=claim, exclude=enrollment_id)
+            return certificate
+        with transaction.atomic():
+            locked += _pending_lock(exclude=enrollment_id, limit=(limit or certificates_setting("ISSUE_BATCH")) - 1)
+            claimed = _issue_claim(enrollment_ids=locked, claim=claim)
+        # Committed: a worker killed from here on leaves the deliveries counted.
+        certificates = _batch_reserve(enrollment_ids=claimed)
+        _batch_render(certificates=certificates, claimed=claimed, sealer=sealer)
+    finally:
+        _issue_unlock(locked)
+    lead = next((c for c in certificates if c.enrollment_id == enrollment_id), None)
+    return lead or Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).first()
+
+
+def _delivery_finished(*, enrollment_id: int) -> bool:
+    """A delivery with nothing left to do, counted and finished in one statement (what
+    ``issue_delivery_start`` then ``issue_delivery_finish`` do); False when the job was set aside."""
+    return _delivery_count(enrollment_id=enrollment_id, finished=True)[1] is None
+
+
+def _delivery_count(*, enrollment_id: int, finished: bool) -> tuple[int, datetime.datetime | None]:
+    """Count one delivery on the enrolment's job, as unfinished (``attempts`` + 1) or ``finished``
+    (0, unless the job was set aside); its attempts and when it was set aside."""
+    table = connection.ops.quote_name(IssueJob._meta.db_table)
+    attempts = (
+        f"CASE WHEN {table}.failed_at IS NULL THEN 0 ELSE {table}.attempts + 1 END"
+        if finished
+        else (f"{table}.attempts + 1")
+    )
+    sql = (
+        f"INSERT INTO {table} (enrollment_id, deliveries, attempts, last_started_at, last_error) "  # noqa: S608
+        "VALUES (%s, 1, %s, %s, '') "
+        f"ON CONFLICT (enrollment_id) DO UPDATE SET deliveries = {table}.deliveries + 1, "
+        f"attempts = {attempts}, last_started_at = excluded.last_started_at RETURNING attempts, failed_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [enrollment_id, 0 if finished else 1, timezone.now()])
+        return cursor.fetchone()
+
+
+def _batch_orphans_issue(*, claim: str, exclude: int) -> None:
+    """One at a time, the enrolments an earlier run of delivery ``claim`` claimed and did not finish
+    (its worker was killed, or rendering failed), unless another delivery holds them now."""
+    orphans = IssueJob.objects.filter(claimed_by=claim, attempts__gt=0, failed_at__isnull=True).exclude(
+        enrollment_id=exclude
+    )
+    for enrollment_id in orphans.order_by("enrollment_id").values_list("enrollment_id", flat=True):
+        if _issue_lock_try(enrollment_id):
+            try:
+                issue_delivery(enrollment_id=enrollment_id)
+            finally:
+                _issue_unlock([enrollment_id])
 
 
 @transaction.atomic

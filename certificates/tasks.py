@@ -25,24 +25,19 @@ RETRY = {
     bind=True,
     acks_late=True,  # the service is idempotent, so a message may safely run again
     reject_on_worker_lost=True,  # a killed worker puts the message back instead of losing it
-    soft_time_limit=60,
-    time_limit=90,
+    soft_time_limit=120,  # a batch: up to CERTIFICATES_ISSUE_BATCH sealed PDFs
+    time_limit=150,
     **RETRY,
 )
 def certificate_issue_task(self, enrollment_id: int) -> str | None:
-    """Issue the certificate of a completed enrolment (idempotent; poison messages are set aside)."""
-    if not services.issue_delivery_start(enrollment_id=enrollment_id):
-        return None
+    """Issue the certificate of a completed enrolment, in a batch with others completed meanwhile
+    (idempotent; poison messages are set aside)."""
     try:
-        certificate = services.certificate_issue(enrollment_id=enrollment_id)
-    except NotCompleted:
-        logger.warning("enrolment %s is not completed; no certificate issued", enrollment_id)
-        certificate = None
+        certificate = services.certificate_issue_batch(enrollment_id=enrollment_id, claim=self.request.id or "")
     except (DatabaseError, SealUnavailable) as exc:
         # A seal that cannot seal (certificates.E002) issues nothing: the sweep tries again later.
         services.issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
         raise
-    services.issue_delivery_finish(enrollment_id=enrollment_id)
     return certificate.number if certificate else None
 
 
