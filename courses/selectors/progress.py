@@ -179,10 +179,11 @@ def enrollments_progress(
     result = []
     for enrollment in rows:
         enrollment_id = enrollment.id
-        outline = outlines.get(enrollment.cohort.course_id, [])
+        course_id = enrollment.cohort.course_id
+        outline = outlines[course_id]
         module_progress = [progress.get((enrollment_id, module_id), _NO_PROGRESS) for _, module_id, _, _ in outline]
         completed = {module_id for (_, module_id, _, _), row in zip(outline, module_progress, strict=True) if row[2]}
-        states = _states(modules_by_course[enrollment.cohort.course_id], completed) if outline else {}
+        states = _states(modules_by_course[course_id], completed)
         module_values_of = {name: values.get(enrollment_id, {}) for name, values in per_module.items()}
         views, done, total = [], 0, 0
         for (module, module_id, lesson_count, quiz), (best_score, quiz_passed, _, help_needed) in zip(
