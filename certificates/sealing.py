@@ -27,7 +27,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,8 +35,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from asn1crypto import algos, cms, tsp
 from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -126,17 +126,47 @@ class SealerInfo:
 T = TypeVar("T")
 
 
-def outside_event_loop(call: Callable[[], T]) -> T:
-    """``call()``, in a worker thread when an event loop is running in this one.
+class _ThreadLoop(threading.local):
+    """One event loop per thread (and per process: a forked worker makes its own), kept for its life.
 
-    pyHanko's synchronous API runs its own loop (``asyncio.run``), which cannot start where one is
-    already running: an asynchronous host, or a test driving a browser through Playwright."""
+    pyHanko's synchronous ``sign_pdf`` is ``asyncio.run`` around ``async_sign_pdf``: a new loop for
+    every seal (its selector, its wake-up socket pair, then the shutdown of an executor it never
+    started), a tenth of a seal's time. Nothing of a seal outlives it on the loop: pyHanko opens and
+    closes a timestamping authority's HTTP session within the request."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    pid: int | None = None
+
+    def run(self, coroutine):
+        if self.pid != os.getpid() and self.loop is not None:
+            # Made before a fork: its selector and wake-up sockets are shared with the parent, and
+            # closing it here (as garbage collection would) would unregister them there too.
+            _inherited_loops.append(self.loop)
+            self.loop = None
+        if self.loop is None or self.loop.is_closed():
+            self.loop, self.pid = asyncio.new_event_loop(), os.getpid()
+        return self.loop.run_until_complete(coroutine)
+
+
+_inherited_loops: list[asyncio.AbstractEventLoop] = []
+
+
+_thread_loop = _ThreadLoop()
+
+
+def _sealing_run(make_coroutine: Callable[[], Awaitable[T]]) -> T:
+    """Run the coroutine ``make_coroutine()`` to its end on this thread's kept loop. Where a loop is
+    already running in this thread (an asynchronous host, or a test driving a browser through
+    Playwright), none can start here: a short-lived one in a worker thread runs it instead.
+
+    In place of pyHanko's ``sign_pdf``, which also releases the HTTP sessions of a validation
+    context: a seal sets none (no revocation data is fetched at signing)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return call()
+        return _thread_loop.run(make_coroutine())
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal") as pool:
-        return pool.submit(call).result()
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 class Sealer(Protocol):
@@ -206,6 +236,72 @@ class _KeptKeySigner(signers.SimpleSigner):
         )
         self._private_key = private_key
         self.signing_certificate = _KeptSigningCertificate(self.signing_cert)
+        # The parts of the SignedData that depend on the certificates alone, encoded once (see
+        # ``_package_signature``).
+        self._sid_der = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                    {"issuer": self.signing_cert.issuer, "serial_number": self.signing_cert.serial_number}
+                )
+            }
+        ).dump()
+        self._certificates_der: bytes | None = None
+
+    def _certificate_set(self) -> cms.CertificateSet:
+        """The certificates the SignedData carries, chosen as pyHanko chooses them (the registry's,
+        roots only when ``embed_roots``, and the signing certificate), encoded on first use."""
+        if self._certificates_der is None:
+            chosen = [c for c in self.cert_registry if self.embed_roots or c.self_signed == "no"]
+            if all(c.dump() != self.signing_cert.dump() for c in chosen):
+                chosen.append(self.signing_cert)
+            self._certificates_der = cms.CertificateSet(
+                [cms.CertificateChoices(name="certificate", value=c) for c in chosen]
+            ).dump()
+        return cms.CertificateSet.load(self._certificates_der)
+
+    def signer_info(self, digest_algorithm: str, signed_attrs, signature):
+        if digest_algorithm == "shake256":
+            return super().signer_info(digest_algorithm, signed_attrs, signature)
+        return cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier.load(self._sid_der),
+                "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
+                "signature_algorithm": self.get_signature_mechanism_for_digest(digest_algorithm),
+                "signed_attrs": signed_attrs,
+                "signature": signature,
+            }
+        )
+
+    def _package_signature(
+        self, *, digest_algorithm, cms_version, signed_attrs, signature, unsigned_attrs, encap_content_info
+    ) -> cms.ContentInfo:
+        """pyHanko's SignedData, with the signer's identifier and the certificate set parsed from DER
+        kept since the first seal: pyHanko copies the certificates and the issuer's name into new
+        asn1crypto structures for every signature, and asn1crypto encodes such copies afresh when
+        the signature is written, a sixth of a seal. The same structure and bytes as pyHanko's."""
+        if self.attribute_certs:
+            return super()._package_signature(
+                digest_algorithm=digest_algorithm,
+                cms_version=cms_version,
+                signed_attrs=signed_attrs,
+                signature=signature,
+                unsigned_attrs=unsigned_attrs,
+                encap_content_info=encap_content_info,
+            )
+        signer_info = self.signer_info(digest_algorithm, signed_attrs, signature)
+        if unsigned_attrs is not None:
+            signer_info["unsigned_attrs"] = unsigned_attrs
+        signed_data = cms.SignedData(
+            {
+                "version": cms_version,
+                "digest_algorithms": cms.DigestAlgorithms((signer_info["digest_algorithm"],)),
+                "encap_content_info": encap_content_info or {"content_type": "data"},
+                "certificates": self._certificate_set(),
+                "signer_infos": [signer_info],
+            }
+        )
+        return cms.ContentInfo({"content_type": cms.ContentType("signed_data"), "content": signed_data})
 
     def _signed_attr_provider_spec(self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True):
         spec = super()._signed_attr_provider_spec(
@@ -283,8 +379,8 @@ class LocalSealer:
             metadata, signer=self._signer, timestamper=self._timestamper, stamp_style=_STAMP_STYLE, new_field_spec=field
         )
         try:
-            output = outside_event_loop(
-                lambda: pdf_signer.sign_pdf(
+            output = _sealing_run(
+                lambda: pdf_signer.async_sign_pdf(
                     IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False), bytes_reserved=self._reserve
                 )
             )
@@ -295,8 +391,8 @@ class LocalSealer:
             # pyHanko measure it from now on.
             logger.warning("Seal larger than %s bytes reserved; letting pyHanko size it", self._reserve)
             self._reserve = None
-            output = outside_event_loop(
-                lambda: pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
+            output = _sealing_run(
+                lambda: pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
             )
         return output.getvalue()
 

@@ -502,3 +502,113 @@ def test_the_signing_certificate_attribute_is_built_once_and_signed_as_pyhanko_b
         (cert_id,) = attribute["certs"]
         assert cert_id["cert_hash"].native == hashlib.sha256(certificate.dump()).digest()
     assert isinstance(content, cms.SignedData)
+
+
+def _signer_with_a_chain(tmp_path) -> sealing.LocalSealer:
+    """A seal whose certificate a (self-signed) CA issued, the CA in the PKCS#12 file beside it."""
+    from cryptography import x509
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = self_signed(ca_key)
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Segel dinas")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+        )  # digital signature, non-repudiation
+        .sign(ca_key, hashes.SHA256())
+    )
+    p12 = tmp_path / "chain.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"c", key, leaf, [ca], serialization.BestAvailableEncryption(b"pw"))
+    )
+    return sealing.LocalSealer(p12_path=p12, passphrase="pw")
+
+
+@pytest.mark.parametrize("embed_roots", [True, False])
+def test_the_kept_signed_data_is_the_one_pyhanko_assembles(tmp_path, embed_roots):
+    """The signer identifier and certificate set encoded once per signer: the same SignedData as
+    pyHanko's own packaging of the same attributes and signature, for a seal with a CA's chain."""
+    from asn1crypto import cms
+    from pyhanko.sign import signers
+
+    signer = _signer_with_a_chain(tmp_path)._signer
+    signer.embed_roots = embed_roots
+    signer._certificates_der = None
+    attributes = cms.CMSAttributes([cms.CMSAttribute({"type": "content_type", "values": ["data"]})])
+    arguments = dict(
+        digest_algorithm="sha256",
+        cms_version="v1",
+        signed_attrs=attributes,
+        signature=b"\x30\x06\x02\x01\x01\x02\x01\x02",
+        unsigned_attrs=None,
+        encap_content_info=None,
+    )
+    ours = signer._package_signature(**arguments)["content"]
+    theirs = signers.SimpleSigner._package_signature(signer, **arguments)["content"]
+    for part in ("version", "digest_algorithms", "encap_content_info", "signer_infos"):
+        assert ours[part].dump() == theirs[part].dump()
+    assert sorted(c.dump() for c in ours["certificates"]) == sorted(c.dump() for c in theirs["certificates"])
+    assert len(ours["certificates"]) == (2 if embed_roots else 1)
+
+
+def test_a_seal_with_a_chain_carries_it_and_validates_against_its_ca(tmp_path, unsealed):
+    sealer = _signer_with_a_chain(tmp_path)
+    sealed = sealer.seal(unsealed, location="Samarinda")
+    (ca,) = sealer.chain
+    assert sealing.seal_validate(sealed, trust_roots=[ca]).valid
+    content = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures[0].signed_data
+    assert {c.chosen.subject.native["common_name"] for c in content["certificates"]} == {"Segel dinas", "Test seal"}
+
+
+def test_each_thread_seals_on_its_own_kept_event_loop(sealer, unsealed):
+    import threading
+
+    sealer.seal(unsealed, location="Samarinda")
+    loop = sealing._thread_loop.loop
+    sealer.seal(unsealed, location="Samarinda")
+    assert sealing._thread_loop.loop is loop and not loop.is_closed()
+    seen = []
+
+    def in_a_thread():
+        seen.append(
+            sealing.seal_validate(sealer.seal(unsealed, location="Samarinda"), trust_roots=[sealer.certificate])
+        )
+        seen.append(sealing._thread_loop.loop)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert seen[0].valid and seen[1] is not loop
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_worker_seals_on_a_loop_of_its_own_and_leaves_its_parents_alone(sealer, unsealed):
+    """A loop made before a fork shares its selector with the parent: the child makes its own and
+    never closes the inherited one (which would unregister the parent's wake-up socket)."""
+    sealer.seal(unsealed, location="Samarinda")
+    parent_loop = sealing._thread_loop.loop
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running the parent's clean-up
+        try:
+            sealed = sealer.seal(unsealed, location="Samarinda")
+            ok = sealing.seal_validate(sealed, trust_roots=[sealer.certificate]).valid
+            fresh = sealing._thread_loop.loop is not parent_loop and parent_loop in sealing._inherited_loops
+            os.write(write, b"ok" if ok and fresh and not parent_loop.is_closed() else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 2)
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert answer == b"ok"
+    sealed = sealer.seal(unsealed, location="Samarinda")  # the parent's loop still runs
+    assert sealing._thread_loop.loop is parent_loop
+    assert sealing.seal_validate(sealed, trust_roots=[sealer.certificate]).valid
