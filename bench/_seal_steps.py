@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.signers import pdf_cms, pdf_signer
 
-from certificates import sealing
-
 # (owner, function, label); nested ones are taken out of their caller's figure below.
 TIMED = (
     (IncrementalPdfFileWriter, "__init__", "read"),
@@ -52,6 +50,9 @@ def _timed(function, label, spent):
 
 @contextmanager
 def _timing(spent, raw_signer_class):
+    # Imported here: run from bench/, "certificates" is bench/certificates.py until Django is set up.
+    from certificates import sealing
+
     timed = [*TIMED, *((raw_signer_class, name, label) for name, label in ON_SIGNER)]
     timed.append((sealing._ThreadLoop, "run", "loop"))
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _label in timed]

@@ -16,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     # How many completed enrolments one delivery of the issuing task issues at most, its own and
     # those completed without a certificate whose messages are still queued.
     "ISSUE_BATCH": 50,
+    # Completions arriving while an issuing task is queued (and not yet started) add no message of
+    # their own, for at most this long after it was queued (``IssueQueue``). 0: one message each.
+    "ISSUE_QUEUE_SECONDS": 10,
     # How many enrolments one sweep enqueues at most.
     "SWEEP_BATCH": 500,
     # The number prefix of a course without certificate settings (one created by hand rather than

@@ -11,12 +11,16 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue(enrollment_id: int) -> None:
+    from .services import issue_queue_clear, issue_task_wanted
     from .tasks import certificate_issue_task
 
+    if not issue_task_wanted():
+        return  # an issuing task is queued and not started: it claims this completion too
     try:
         certificate_issue_task.delay(enrollment_id)
     except Exception:  # noqa: BLE001 - a broker outage must not fail the participant's request
         # The completion is saved; the periodic sweep issues the certificate once the broker is back.
+        issue_queue_clear()
         logger.exception("could not enqueue the certificate of enrolment %s; the sweep will", enrollment_id)
 
 

@@ -261,6 +261,25 @@ class IssueJob(models.Model):
         return f"{self.enrollment_id}: {self.deliveries}"
 
 
+class IssueQueue(models.Model):
+    """One row: when an issuing task was last queued to claim the completions not yet claimed.
+
+    While that task waits in the queue, further completions need no message of their own: when it
+    starts it takes this mark off, then claims every completion committed before (in batches of
+    ``CERTIFICATES_ISSUE_BATCH``, queueing the next batch's task when one was full). A mark older
+    than ``CERTIFICATES_ISSUE_QUEUE_SECONDS`` no longer holds completions back (its message may have
+    been lost); the periodic sweep stays the safety net for a lost one."""
+
+    queued_at = models.DateTimeField(_("issuing task queued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuing queue")
+        verbose_name_plural = _("issuing queue")
+
+    def __str__(self) -> str:
+        return f"queued at {self.queued_at}" if self.queued_at else "no issuing task queued"
+
+
 class ArchiveStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Building")

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import logging
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from tempfile import SpooledTemporaryFile
 from typing import Any
@@ -32,6 +33,7 @@ from .models import (
     CertificateSettings,
     CertificateStatus,
     IssueJob,
+    IssueQueue,
     NumberCounter,
     default_issue_place,
     default_issuer_name,
@@ -578,7 +580,9 @@ def _batch_record(*, rendered: list[tuple[Certificate, str, str]], finished: lis
     verification_forget(*(c.code for c, _name, _sha in rendered if c.pk in recorded), hold=False)
 
 
-def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None = None) -> Certificate | None:
+def certificate_issue_batch(
+    *, enrollment_id: int, claim: str, limit: int | None = None, more: Callable[[], None] | None = None
+) -> Certificate | None:
     """One delivery of the enrolment's issuing message (``claim``: the delivery's id, the same when
     it is redelivered or retried): issue its certificate together with those of up to ``limit - 1``
     (CERTIFICATES_ISSUE_BATCH) other enrolments completed without one, and return its certificate.
@@ -595,11 +599,26 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
     holds leaves it to that one (None). Idempotent like ``certificate_issue``: the advisory locks
     keep two batches off the same enrolment, and the enrolment row locks and the one valid
     certificate per enrolment keep the single path and batches from issuing twice.
+    With ``more`` (the issuing task's, which took the ``IssueQueue`` mark off as it started): a
+    delivery that claims no batch of its own (a duplicate, or one issuing alone) then claims one of
+    the enrolments completed meanwhile (``certificate_issue_pending``), and ``more()`` is called
+    after a full batch, to queue the next one.
     Raises SealUnavailable (before claiming anything); what rendering raises (after recording what
     was rendered before it).
     """
     if connection.vendor != "postgresql":  # no advisory locks (SQLite, the local default): one at a time
         return issue_delivery(enrollment_id=enrollment_id)
+    certificate, batched = _lead_batch_issue(enrollment_id=enrollment_id, claim=claim, limit=limit, more=more)
+    if more is not None and not batched:
+        certificate_issue_pending(claim=claim, limit=limit, more=more)
+    return certificate
+
+
+def _lead_batch_issue(
+    *, enrollment_id: int, claim: str, limit: int | None, more: Callable[[], None] | None
+) -> tuple[Certificate | None, bool]:
+    """``certificate_issue_batch`` for the delivery's own enrolment: its certificate, and whether it
+    led a batch."""
     job = IssueJob.objects.filter(enrollment_id=enrollment_id).values("attempts", "claimed_by").first()
     issued = (
         Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID)
@@ -610,13 +629,14 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
         certificate = issued if _delivery_finished(enrollment_id=enrollment_id) else None
         if job and job["claimed_by"] == claim:
             _batch_orphans_issue(claim=claim, exclude=enrollment_id)
-        return certificate
+        return certificate, False
     sealer = issuing_sealer()
     if not _issue_lock_try(enrollment_id):
         if job and job["attempts"] and job["claimed_by"] not in ("", claim):
-            return None  # another delivery's batch is issuing it (or will, when redelivered)
+            return None, False  # another delivery's batch is issuing it (or will, when redelivered)
         _issue_lock_wait(enrollment_id)  # this delivery's killed predecessor, until its connection ends
     locked = [enrollment_id]
+    limit = limit or certificates_setting("ISSUE_BATCH")
     try:
         job = IssueJob.objects.filter(enrollment_id=enrollment_id).values("attempts", "failed_at", "claimed_by").first()
         fresh = (job is None or (not job["attempts"] and job["failed_at"] is None)) and (
@@ -628,17 +648,92 @@ def certificate_issue_batch(*, enrollment_id: int, claim: str, limit: int | None
             certificate = issue_delivery(enrollment_id=enrollment_id)
             if job and job["claimed_by"] == claim:
                 _batch_orphans_issue(claim=claim, exclude=enrollment_id)
-            return certificate
+            return certificate, False
         with transaction.atomic():
-            locked += _pending_lock(exclude=enrollment_id, limit=(limit or certificates_setting("ISSUE_BATCH")) - 1)
+            locked += _pending_lock(exclude=enrollment_id, limit=limit - 1)
             claimed = _issue_claim(enrollment_ids=locked, claim=claim)
         # Committed: a worker killed from here on leaves the deliveries counted.
         certificates = _batch_reserve(enrollment_ids=claimed)
         _batch_render(certificates=certificates, claimed=claimed, sealer=sealer)
     finally:
         _issue_unlock(locked)
+        if more is not None and len(locked) >= limit:
+            more()
     lead = next((c for c in certificates if c.enrollment_id == enrollment_id), None)
-    return lead or Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).first()
+    return lead or Certificate.objects.filter(enrollment_id=enrollment_id, status=CertificateStatus.VALID).first(), True
+
+
+def certificate_issue_pending(*, claim: str, more: Callable[[], None], limit: int | None = None) -> int:
+    """One batch of up to ``limit`` (CERTIFICATES_ISSUE_BATCH) enrolments completed without a
+    certificate, oldest first, claimed by delivery ``claim`` as ``certificate_issue_batch`` claims
+    them (those another delivery holds are left to it), after issuing, one at a time, what an earlier
+    run of this delivery claimed and did not finish; ``more()`` after a full batch, to queue the
+    next. Returns how many it issued. Nothing on other databases than PostgreSQL, where every
+    completion has a message of its own."""
+    if connection.vendor != "postgresql":
+        return 0
+    _batch_orphans_issue(claim=claim, exclude=0)
+    sealer = issuing_sealer()
+    limit = limit or certificates_setting("ISSUE_BATCH")
+    locked: list[int] = []
+    try:
+        with transaction.atomic():
+            locked = _pending_lock(exclude=0, limit=limit)
+            claimed = _issue_claim(enrollment_ids=locked, claim=claim) if locked else []
+        if not claimed:
+            return 0
+        certificates = _batch_reserve(enrollment_ids=claimed)
+        _batch_render(certificates=certificates, claimed=claimed, sealer=sealer)
+    finally:
+        _issue_unlock(locked)
+        if len(locked) >= limit:
+            more()
+    return len(certificates)
+
+
+# --- One queued issuing task for a burst of completions (IssueQueue) --------------------------
+
+
+def _issue_queue_upsert(*, only_if_unmarked: bool) -> bool:
+    now = timezone.now()
+    table = connection.ops.quote_name(IssueQueue._meta.db_table)
+    condition = f" WHERE {table}.queued_at IS NULL OR {table}.queued_at < %s" if only_if_unmarked else ""
+    sql = (
+        f"INSERT INTO {table} (id, queued_at) VALUES (1, %s) "  # noqa: S608
+        f"ON CONFLICT (id) DO UPDATE SET queued_at = excluded.queued_at{condition} RETURNING id"
+    )
+    stale = now - datetime.timedelta(seconds=certificates_setting("ISSUE_QUEUE_SECONDS"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, stale] if only_if_unmarked else [now])
+        return cursor.fetchone() is not None
+
+
+def issue_task_wanted() -> bool:
+    """Whether an enrolment whose completion just committed needs an issuing message of its own.
+    No while an issuing task queued less than CERTIFICATES_ISSUE_QUEUE_SECONDS ago has not started
+    (it claims every completion committed before it starts); otherwise yes, and that task is marked
+    as queued now, for the caller to send (``issue_queue_clear`` if sending fails). One statement.
+    Always yes on other databases than PostgreSQL (one message per completion there), with
+    CERTIFICATES_ISSUE_QUEUE_SECONDS 0, and when the database cannot answer."""
+    if connection.vendor != "postgresql" or not certificates_setting("ISSUE_QUEUE_SECONDS"):
+        return True
+    try:
+        return _issue_queue_upsert(only_if_unmarked=True)
+    except DatabaseError:
+        logger.exception("the issuing queue mark could not be read: sending a message anyway")
+        return True
+
+
+def issue_queue_mark() -> None:
+    """An issuing task is being queued for the completions still unclaimed (after a full batch)."""
+    if connection.vendor == "postgresql" and certificates_setting("ISSUE_QUEUE_SECONDS"):
+        _issue_queue_upsert(only_if_unmarked=False)
+
+
+def issue_queue_clear() -> None:
+    """An issuing task starts (or could not be queued): completions from now on need a message."""
+    if connection.vendor == "postgresql":
+        IssueQueue.objects.filter(pk=1, queued_at__isnull=False).update(queued_at=None)
 
 
 def _delivery_finished(*, enrollment_id: int) -> bool:

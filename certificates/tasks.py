@@ -32,13 +32,35 @@ RETRY = {
 def certificate_issue_task(self, enrollment_id: int) -> str | None:
     """Issue the certificate of a completed enrolment, in a batch with others completed meanwhile
     (idempotent; poison messages are set aside)."""
+    services.issue_queue_clear()  # what completes from now on is not this delivery's to claim
     try:
-        certificate = services.certificate_issue_batch(enrollment_id=enrollment_id, claim=self.request.id or "")
+        certificate = services.certificate_issue_batch(
+            enrollment_id=enrollment_id, claim=self.request.id or "", more=next_batch_queue
+        )
     except (DatabaseError, SealUnavailable) as exc:
         # A seal that cannot seal (certificates.E002) issues nothing: the sweep tries again later.
         services.issue_failure_record(enrollment_id=enrollment_id, error=repr(exc))
         raise
     return certificate.number if certificate else None
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150, **RETRY)
+def certificates_pending_issue_task(self) -> int:
+    """Issue a batch of the enrolments completed without a certificate whose completions sent no
+    message of their own (an issuing task was queued already: ``services.issue_task_wanted``);
+    queue the next batch when this one was full. Idempotent; how many it issued."""
+    services.issue_queue_clear()
+    return services.certificate_issue_pending(claim=self.request.id or "", more=next_batch_queue)
+
+
+def next_batch_queue() -> None:
+    """A batch was full: queue the next (the enrolments completed meanwhile may have sent no message)."""
+    services.issue_queue_mark()
+    try:
+        certificates_pending_issue_task.delay()
+    except Exception:  # noqa: BLE001 - a broker outage: the sweep issues them once it is back
+        services.issue_queue_clear()
+        logger.exception("could not queue the next batch of certificates; the sweep will")
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **RETRY)

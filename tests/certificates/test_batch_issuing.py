@@ -241,3 +241,157 @@ def test_two_concurrent_batches_never_take_the_same_enrollment(course, settings)
     assert not first & second and len(claims["worker-0"]) + len(claims["worker-1"]) == 24 == len(first | second)
     assert sorted(numbers(ids)) == expected(1, 24)
     assert Certificate.objects.filter(sha256="").count() == 0
+
+
+# --- One queued message for a burst of completions (IssueQueue) ------------------------------
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """The issuing messages sent, kept instead of run: (task name, arguments), in order."""
+    from certificates import tasks
+
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(tasks.certificate_issue_task, "delay", lambda *args: sent.append(("issue", args)))
+    monkeypatch.setattr(tasks.certificates_pending_issue_task, "delay", lambda *args: sent.append(("pending", args)))
+    return sent
+
+
+def run_queued(sent: list, start: int = 0) -> int:
+    """Run the kept messages from ``start`` in order (those they send too), as a worker would; how many ran."""
+    from certificates import tasks
+
+    ran = start
+    while ran < len(sent):
+        name, args = sent[ran]
+        task = tasks.certificate_issue_task if name == "issue" else tasks.certificates_pending_issue_task
+        task.apply(args=args, task_id=f"message-{ran}").get()
+        ran += 1
+    return ran
+
+
+def completions_commit(enrollment_ids: list[int]) -> None:
+    """What each completion does once committed: the signal, whose receiver decides on a message."""
+    from courses.signals import course_completed
+
+    for pk in enrollment_ids:
+        course_completed.send(sender=Enrollment, enrollment_id=pk)
+
+
+def test_a_burst_of_completions_sends_one_message_and_full_batches_queue_the_next(
+    course, settings, queue, django_capture_on_commit_callbacks
+):
+    settings.CERTIFICATES_ISSUE_BATCH = 4
+    ids = completed_without_certificate(course, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        completions_commit(ids)
+    assert queue == [("issue", (ids[0],))]  # the others wait for the queued task
+    run_queued(queue)
+    # 4 with the first as lead (full: the next is queued), 4 more (full), the last 2 (not full: done).
+    assert queue == [("issue", (ids[0],)), ("pending", ()), ("pending", ())]
+    assert numbers(ids) == expected(1, 10)
+    assert not IssueJob.objects.filter(attempts__gt=0).exists()
+    assert Certificate.objects.filter(sha256="").count() == 0
+
+
+def test_completions_after_the_queued_task_started_send_a_message_again(
+    course, queue, django_capture_on_commit_callbacks
+):
+    first, later = completed_without_certificate(course, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        completions_commit([first])
+    run_queued(queue)  # it took the mark off as it started
+    with django_capture_on_commit_callbacks(execute=True):
+        completions_commit([later])
+    assert queue == [("issue", (first,)), ("issue", (later,))]
+    run_queued(queue, start=1)
+    assert numbers([first, later]) == expected(1, 2)
+
+
+def test_a_stale_mark_no_longer_holds_completions_back(course, settings, queue):
+    from certificates.models import IssueQueue
+
+    settings.CERTIFICATES_ISSUE_QUEUE_SECONDS = 10
+    assert services.issue_task_wanted() is True
+    assert services.issue_task_wanted() is False  # queued, not started
+    IssueQueue.objects.update(queued_at=timezone.now() - datetime.timedelta(seconds=11))
+    assert services.issue_task_wanted() is True  # its message may have been lost
+    services.issue_queue_clear()
+    assert services.issue_task_wanted() is True
+    settings.CERTIFICATES_ISSUE_QUEUE_SECONDS = 0
+    assert services.issue_task_wanted() is True and services.issue_task_wanted() is True  # one message each
+
+
+def test_a_queued_task_whose_own_enrolment_another_batch_issued_still_claims_the_rest(
+    course, queue, django_capture_on_commit_callbacks
+):
+    ids = completed_without_certificate(course, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        completions_commit(ids)
+    assert queue == [("issue", (ids[0],))]
+    # Before the queued message runs, another delivery (a sweep's, say) issues its enrolment alone.
+    services.certificate_issue_batch(enrollment_id=ids[0], claim="sweep-1", limit=1)
+    assert numbers(ids) == [expected(1, 1)[0], None, None]
+    run_queued(queue)
+    assert numbers(ids) == expected(1, 3)
+
+
+def test_a_broker_down_when_sending_takes_the_mark_off_so_the_next_completion_tries_again(
+    course, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from certificates import tasks
+    from certificates.models import IssueQueue
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.certificate_issue_task, "delay", broker_down)
+    first, second = completed_without_certificate(course, 2)
+    with django_capture_on_commit_callbacks(execute=True), caplog.at_level("ERROR"):
+        completions_commit([first, second])
+    assert IssueQueue.objects.get().queued_at is None
+    attempts = [r for r in caplog.records if r.getMessage().startswith("could not enqueue the certificate")]
+    assert len(attempts) == 2  # the second completion did not wait behind a message that was never sent
+    assert Certificate.objects.count() == 0
+    assert sorted(services.certificates_sweep(limit=10)) == [first, second]  # the sweep's, once the broker is back
+
+
+def test_a_full_batch_whose_next_message_cannot_be_sent_leaves_the_rest_to_the_sweep(course, settings, monkeypatch):
+    from certificates import tasks
+    from certificates.models import IssueQueue
+
+    settings.CERTIFICATES_ISSUE_BATCH = 2
+    settings.CERTIFICATES_SWEEP_GRACE_SECONDS = 0
+    ids = completed_without_certificate(course, 3)
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.certificates_pending_issue_task, "delay", broker_down)
+    tasks.certificate_issue_task.apply(args=(ids[0],), task_id="m-1").get()
+    assert numbers(ids) == [*expected(1, 2), None]
+    assert IssueQueue.objects.get().queued_at is None
+    assert services.certificates_sweep(limit=10) == [ids[2]]
+
+
+def test_a_queued_batch_that_fails_mid_way_is_finished_by_its_redelivery(course, monkeypatch):
+    """The message that claims the next batch, killed or failing after claiming: the same delivery
+    run again (redelivered, or retried) issues what it claimed, then claims on."""
+    ids = completed_without_certificate(course, 4)
+    original, rendered = services.render_sealed_certificate, []
+
+    def fails_second(content, **kwargs):
+        if len(rendered) == 1:
+            raise OSError("disk full")
+        rendered.append(content.number)
+        return original(content, **kwargs)
+
+    monkeypatch.setattr(services, "render_sealed_certificate", fails_second)
+    with pytest.raises(OSError):
+        services.certificate_issue_pending(claim="next-1", more=lambda: None)
+    assert [j for j in IssueJob.objects.filter(attempts__gt=0).values_list("claimed_by", flat=True)] == ["next-1"] * 3
+    monkeypatch.setattr(services, "render_sealed_certificate", original)
+    assert services.certificate_issue_pending(claim="next-1", more=lambda: None) == 0  # nothing new to claim
+    assert numbers(ids) == expected(1, 4)
+    assert Certificate.objects.filter(sha256="").count() == 0
+    assert not IssueJob.objects.filter(attempts__gt=0).exists()
