@@ -5,7 +5,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Case, Exists, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,28 +80,74 @@ class _Existing:
     privileged: set[int]  # ids of the staff, superuser and operator accounts among all of the above
 
 
+def _matching_keys(*, nips: list[str], emails: list[str], batch: int) -> tuple[list[int], list[int], list[int]]:
+    """The primary keys of the profiles with one of ``nips``, of the accounts named after one, and of
+    the profiles whose normalised email is one of ``emails``.
+
+    On PostgreSQL one statement, whatever the number of rows: each key of the file is looked up in its
+    unique index (``LATERAL … LIMIT 1`` keeps the planner from hashing the whole table instead, which
+    it prefers for a long list although it costs time in proportion to the table). Elsewhere IN lists
+    of ``batch`` values."""
+    User = get_user_model()
+    profile, user = ParticipantProfile._meta, User._meta
+    connection = connections[router.db_for_read(ParticipantProfile)]
+    if connection.vendor != "postgresql":
+        found: tuple[list[int], list[int], list[int]] = ([], [], [])
+        for chunk in _chunks(nips, batch):
+            found[0].extend(ParticipantProfile.objects.filter(nip__in=chunk).values_list("pk", flat=True))
+            found[1].extend(User.objects.filter(username__in=chunk).values_list("pk", flat=True))
+        for chunk in _chunks(emails, batch):
+            keyed = ParticipantProfile.objects.filter(email_key__in=chunk).exclude(email_key="")
+            found[2].extend(keyed.values_list("pk", flat=True))
+        return found
+    quote = connection.ops.quote_name
+
+    def probe(kind: int, meta, column: str, extra: str = "") -> str:
+        table, pk, column = quote(meta.db_table), quote(meta.pk.column), quote(meta.get_field(column).column)
+        return (
+            f"SELECT {kind}, found.pk FROM unnest(%s::text[]) AS file_key(value) CROSS JOIN LATERAL "
+            f"(SELECT {pk} AS pk FROM {table} WHERE {column} = file_key.value{extra} LIMIT 1) AS found"
+        )
+
+    email_key_column = quote(profile.get_field("email_key").column)
+    statement = " UNION ALL ".join(
+        [
+            probe(0, profile, "nip"),
+            probe(1, user, "username"),
+            # The index of normalised emails leaves out the empty ones: the query says so, to use it.
+            probe(2, profile, "email_key", f" AND {email_key_column} <> ''"),
+        ]
+    )
+    found = ([], [], [])
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [nips, nips, emails])
+        for kind, pk in cursor.fetchall():
+            found[kind].append(pk)
+    return found
+
+
 def _existing_for_rows(rows: list[EnrollmentRow], batch: int) -> _Existing:
     """Profiles by NIP, users by NIP username and by normalised email, and which of those accounts are
-    privileged (a fixed number of indexed queries per batch, and ``_unindexed_owners``)."""
+    privileged (one statement to find them, ``_matching_keys``, then a fixed number of queries per batch
+    of what it found, and ``_unindexed_owners``)."""
     User = get_user_model()
     batch = min(batch, LOOKUP_CHUNK)
     existing = _Existing(profiles={}, users_by_username={}, users_by_email={}, privileged=set())
-    nips = [row.nip for row in rows]
     emails = [row.email for row in rows]
+    profile_ids, username_ids, email_ids = _matching_keys(nips=[row.nip for row in rows], emails=emails, batch=batch)
     user_ids: set[int] = set()
-    for chunk in _chunks(nips, batch):
-        for profile in ParticipantProfile.objects.filter(nip__in=chunk).select_related("user"):
+    for chunk in _chunks(profile_ids, batch):
+        for profile in ParticipantProfile.objects.filter(pk__in=chunk).select_related("user"):
             existing.profiles[profile.nip] = profile
             user_ids.add(profile.user_id)
-        for user in User.objects.filter(username__in=chunk).select_related("participant_profile"):
+    for chunk in _chunks(username_ids, batch):
+        for user in User.objects.filter(pk__in=chunk).select_related("participant_profile"):
             existing.users_by_username[user.username] = user
             user_ids.add(user.pk)
     owners: dict[int, tuple[str, Any]] = {}
-    for chunk in _chunks(emails, batch):
+    for chunk in _chunks(email_ids, batch):
         # The owners of the addresses among participants, by the profiles' index of normalised emails.
-        for profile in (
-            ParticipantProfile.objects.filter(email_key__in=chunk).exclude(email_key="").select_related("user")
-        ):
+        for profile in ParticipantProfile.objects.filter(pk__in=chunk).select_related("user"):
             owners[profile.user_id] = (profile.email_key, profile.user)
     for user in _unindexed_owners(set(emails)):
         owners.setdefault(user.pk, (email_key(user.email), user))
@@ -289,6 +335,7 @@ def enrollment_import(
                 Enrollment,
                 [{"cohort_id": cohort.pk, "participant_id": profile_id} for profile_id, _user_id in new_profiles],
                 batch_size=batch,
+                keys=False,
             )
             from .operator import audit_record
 
