@@ -5,9 +5,10 @@ import datetime
 import functools
 import io
 import itertools
+import operator
 import re
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -87,8 +88,9 @@ class EnrollmentFileInvalid(CoursesError):
         super().__init__(self.errors[0].message if self.errors else None)
 
 
-@dataclass(frozen=True)
-class EnrollmentRow:
+class EnrollmentRow(NamedTuple):
+    """One valid row of the file (a named tuple: a file has thousands, and tuples are the cheapest to make)."""
+
     line: int
     nip: str
     full_name: str
@@ -545,7 +547,7 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
     if errors:
         raise EnrollmentFileInvalid(errors)
 
-    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(_filled(v) for v in row)]
+    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(map(_filled, row))]
     max_rows = courses_setting("IMPORT_MAX_ROWS")
     if len(data_rows) > max_rows:
         raise _file_error(
@@ -561,17 +563,22 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
 
     parsed = EnrollmentRows(warnings=warnings)
     today, email_canonical_or_none = timezone.localdate(), _FileEmails()  # once per file, not per row
+    # A row's cells in the order of COLUMNS: each row is cut or padded to the header's columns, plus
+    # one empty cell that stands for the columns the header lacks.
+    width = max(seen.values()) + 1
+    pick = operator.itemgetter(*(seen.get(column, width) for column in COLUMNS))
     for line, row, hidden in data_rows:
-        width = len(row)
-        cells = {column: (row[index] if index < width else None) for column, index in seen.items()}
+        nip_cell, name_cell, email_cell, unit_cell, position_cell = pick(
+            [*row[:width], *([None] * (width - len(row))), None]
+        )
         before = len(errors)
         try:
-            nip = _nip_cell(cells["nip"], today)
+            nip = _nip_cell(nip_cell, today)
         except ValidationError as exc:
             errors.append(FileError(line, "nip", _validation_message(exc)))
             nip = ""
-        full_name = _text_cell("full_name", cells["full_name"], errors, line)
-        email = _text_cell("email", cells["email"], errors, line)
+        full_name = _text_cell("full_name", name_cell, errors, line)
+        email = _text_cell("email", email_cell, errors, line)
         if email and (len(errors) == before or not any(e.column == "email" for e in errors[before:])):
             canonical = email_canonical_or_none(email)
             if canonical is None:
@@ -580,8 +587,8 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
                 )
             else:
                 email = canonical
-        unit = _text_cell("unit", cells.get("unit"), errors, line)
-        position = _text_cell("position", cells.get("position"), errors, line)
+        unit = _text_cell("unit", unit_cell, errors, line)
+        position = _text_cell("position", position_cell, errors, line)
         parsed.append(EnrollmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
 
     errors += _duplicates(parsed, "nip", _("This NIP appears more than once in the file (lines %(lines)s)."))
