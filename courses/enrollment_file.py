@@ -5,9 +5,10 @@ import datetime
 import functools
 import io
 import itertools
+import operator
 import re
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -87,8 +88,9 @@ class EnrollmentFileInvalid(CoursesError):
         super().__init__(self.errors[0].message if self.errors else None)
 
 
-@dataclass(frozen=True)
-class EnrollmentRow:
+class EnrollmentRow(NamedTuple):
+    """One valid row of the file (a named tuple: a file has thousands, and tuples are the cheapest to make)."""
+
     line: int
     nip: str
     full_name: str
@@ -327,12 +329,16 @@ def _xlsx_rows(data: bytes) -> list[RawRow]:
 
 
 def _cell_text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell and most workbook cells
+        return value.strip()
     if value is None or isinstance(value, TooLong):
         return ""
     return str(value).strip()
 
 
 def _filled(value: Any) -> bool:
+    if type(value) is str:
+        return bool(value.strip())
     return isinstance(value, TooLong | DateCell) or bool(_cell_text(value))
 
 
@@ -351,6 +357,8 @@ def _not_text(value: Any, max_length: int) -> str | None:
 
 
 def _nip_cell(value: Any, today: datetime.date) -> str:
+    if type(value) is str:
+        return nip_validate(value.strip(), today=today)
     if isinstance(value, float):
         raise ValidationError(
             _("The NIP was stored as a number and has lost digits. Format the NIP column as Text and type it again.")
@@ -361,7 +369,28 @@ def _nip_cell(value: Any, today: datetime.date) -> str:
     return nip_validate(_cell_text(value), today=today)
 
 
+def _plain_text(column: str, text: str) -> bool:
+    """Whether ``text`` (a cell's stripped text) certainly passes every check of ``_checked_text`` unchanged:
+    printable ASCII (so no control or invisible character), short enough, no formula, not empty nor a
+    dash, no run of spaces to fold. Most cells are; they skip the checks one by one."""
+    return (
+        bool(text)
+        and text.isascii()
+        and text.isprintable()
+        and len(text) <= MAX_LENGTH[column]
+        and not text.startswith(FORMULA_START)
+        and text not in EMPTY_MARKS
+        and (column != "full_name" or "  " not in text)
+    )
+
+
 def _text_cell(column: str, value: Any, errors: list[FileError], line: int) -> str:
+    if type(value) is str and _plain_text(column, text := value.strip()):
+        return text
+    return _checked_text(column, value, errors, line)
+
+
+def _checked_text(column: str, value: Any, errors: list[FileError], line: int) -> str:
     problem = _not_text(value, MAX_LENGTH[column])
     if problem:
         errors.append(FileError(line, column, problem))
@@ -406,6 +435,36 @@ def _invisible(text: str) -> str | None:
 
 def _validation_message(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+class _FileEmails:
+    """Django's ``EmailValidator`` and ``email_canonical`` for the addresses of one file: the same verdict
+    and the same form, with what depends on the domain alone (its check, its IDNA form) worked out once
+    per domain. A file's addresses share a few domains, and that part costs most of the check."""
+
+    def __init__(self):
+        self.validator = EmailValidator()
+        self.user_match = self.validator.user_regex.match  # the compiled pattern, not its lazy proxy each time
+        self.domains: dict[str, str] = {}  # a valid domain -> its IDNA form
+
+    def __call__(self, email: str) -> str | None:
+        """The canonical form of ``email``, or None when EmailValidator refuses it or its domain has no
+        IDNA form. The steps of ``EmailValidator.__call__``, in its order."""
+        if not email or "@" not in email or len(email) > 320:
+            return None
+        user, domain = email.rsplit("@", 1)
+        if not self.user_match(user):
+            return None
+        ascii_domain = self.domains.get(domain)
+        if ascii_domain is None:
+            if domain not in self.validator.domain_allowlist and not self.validator.validate_domain_part(domain):
+                return None
+            try:
+                ascii_domain = email_canonical(f"@{domain}")[1:]
+            except UnicodeError:
+                return None
+            self.domains[domain] = ascii_domain
+        return f"{user.lower()}@{ascii_domain}"
 
 
 class EnrollmentRows(list):
@@ -488,7 +547,7 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
     if errors:
         raise EnrollmentFileInvalid(errors)
 
-    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(_filled(v) for v in row)]
+    data_rows = [(line, row, hidden) for line, row, hidden in rows[1:] if any(map(_filled, row))]
     max_rows = courses_setting("IMPORT_MAX_ROWS")
     if len(data_rows) > max_rows:
         raise _file_error(
@@ -503,27 +562,33 @@ def read_enrollment_file(upload: IO[bytes], *, name: str = "", size: int | None 
         raise _file_error(_("The file has a header but no participants."), line=2)
 
     parsed = EnrollmentRows(warnings=warnings)
-    today, email_validate = timezone.localdate(), EmailValidator()  # once per file, not per row
+    today, email_canonical_or_none = timezone.localdate(), _FileEmails()  # once per file, not per row
+    # A row's cells in the order of COLUMNS: each row is cut or padded to the header's columns, plus
+    # one empty cell that stands for the columns the header lacks.
+    width = max(seen.values()) + 1
+    pick = operator.itemgetter(*(seen.get(column, width) for column in COLUMNS))
     for line, row, hidden in data_rows:
-        cells = {column: (row[index] if index < len(row) else None) for column, index in seen.items()}
+        nip_cell, name_cell, email_cell, unit_cell, position_cell = pick(
+            [*row[:width], *([None] * (width - len(row))), None]
+        )
         before = len(errors)
         try:
-            nip = _nip_cell(cells["nip"], today)
+            nip = _nip_cell(nip_cell, today)
         except ValidationError as exc:
             errors.append(FileError(line, "nip", _validation_message(exc)))
             nip = ""
-        full_name = _text_cell("full_name", cells["full_name"], errors, line)
-        email = _text_cell("email", cells["email"], errors, line)
-        if email and not any(e.line == line and e.column == "email" for e in errors[before:]):
-            try:
-                email_validate(email)
-                email = email_canonical(email)
-            except (ValidationError, UnicodeError):
+        full_name = _text_cell("full_name", name_cell, errors, line)
+        email = _text_cell("email", email_cell, errors, line)
+        if email and (len(errors) == before or not any(e.column == "email" for e in errors[before:])):
+            canonical = email_canonical_or_none(email)
+            if canonical is None:
                 errors.append(
                     FileError(line, "email", _("“%(value)s” is not a valid email address.") % {"value": email})
                 )
-        unit = _text_cell("unit", cells.get("unit"), errors, line)
-        position = _text_cell("position", cells.get("position"), errors, line)
+            else:
+                email = canonical
+        unit = _text_cell("unit", unit_cell, errors, line)
+        position = _text_cell("position", position_cell, errors, line)
         parsed.append(EnrollmentRow(line, nip, full_name, email.lower(), unit, position, hidden))
 
     errors += _duplicates(parsed, "nip", _("This NIP appears more than once in the file (lines %(lines)s)."))

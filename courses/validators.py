@@ -15,7 +15,8 @@ _SPACES = re.compile(r"\s+")
 
 def nip_normalize(value: str) -> str:
     """Return the NIP with every space removed (spaces inside are ignored)."""
-    return _SPACES.sub("", str(value or ""))
+    text = str(value or "")
+    return text if text.isdigit() else _SPACES.sub("", text)  # digits alone hold no space: no search
 
 
 def login_username_normalize(value: str) -> str:
