@@ -4,6 +4,8 @@ import os
 import threading
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.connection import ConnectionPool
 from rest_framework.throttling import ScopedRateThrottle
@@ -101,23 +103,25 @@ class VerifyThrottle(ScopedRateThrottle):
 
     def _count(self, key: str, timeout: int, read: str | None) -> tuple[int, Any]:
         """Count one request under ``key`` (kept ``timeout`` seconds); the count and the value under ``read``."""
-        client = getattr(self.cache, "_cache", None)
+        # The cache itself rather than the default cache's proxy, which looks it up on every attribute.
+        cache = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
+        client = getattr(cache, "_cache", None)
         if isinstance(client, RedisCacheClient):
             # Redis: count, set the expiry and read in one command (the generic calls below take three
             # round trips). Django's Redis serializer stores integers as they are: the cache API reads the count.
             # make_key: validation only warns about keys memcached could not store; this is Redis.
-            keys = [self.cache.make_key(key)]
+            keys = [cache.make_key(key)]
             if read:
-                keys.append(self.cache.make_key(read))
+                keys.append(cache.make_key(read))
             count, *raw = _count(client.get_client(keys[0], write=True), keys, timeout)
             return count, client._serializer.loads(raw[0]) if raw and raw[0] is not None else None
-        value = self.cache.get(read) if read else None
-        if self.cache.add(key, 1, timeout):
+        value = cache.get(read) if read else None
+        if cache.add(key, 1, timeout):
             return 1, value
         try:
-            return self.cache.incr(key), value
+            return cache.incr(key), value
         except ValueError:  # the key expired between add() and incr()
-            self.cache.set(key, 1, timeout)
+            cache.set(key, 1, timeout)
             return 1, value
 
     def wait(self) -> float:
