@@ -8,7 +8,8 @@ out of the way, since wrk is one client), and runs wrk (Debian's ``wrk`` package
   livez         GET /livez, the trivial view (no database, no cache);
   trivial       GET /bench/trivial/{code}/, a plain Django view running verification's single SQL
                 query and returning its row as JSON (bench/verification_urls.py; not in the product);
-  verification  GET /api/v1/verify/{code}/, the real endpoint (throttle, cached payload, contract);
+  verification  GET /api/v1/verify/{code}/, the real endpoint (throttle, cached payload, contract),
+                through config.wsgi as deployed (its lean handler, config/routing.py);
 the last two over random valid codes (a wrk Lua script), with every code's answer cached first
 (VERIFY_CACHE_SECONDS raised to outlast the run). Each round runs all three back to back and
 prints their requests/s and the ratios verification/livez (target >= 0.6) and verification/trivial;

@@ -8,6 +8,7 @@ LENGTH = 12  # 12 symbols × 5 bits = 60 bits
 # Crockford's decoding rules: letters people confuse with digits read as those digits.
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
+_SYMBOLS = frozenset(ALPHABET)
 
 
 def code_generate() -> str:
@@ -22,6 +23,6 @@ def code_display(code: str) -> str:
 def code_normalize(text: str) -> str | None:
     """The stored form of a typed or scanned code (case, dashes and spaces ignored), or None if malformed."""
     compact = _SEPARATORS.sub("", str(text or "")).upper().translate(_READ_AS)
-    if len(compact) != LENGTH or any(c not in ALPHABET for c in compact):
+    if len(compact) != LENGTH or not _SYMBOLS.issuperset(compact):
         return None
     return compact

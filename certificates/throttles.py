@@ -1,8 +1,13 @@
 """Throttles of public verification, for the API and the pages alike."""
 
+import os
+import threading
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.connection import ConnectionPool
 from rest_framework.throttling import ScopedRateThrottle
 
 # INCR the count (expiring with its window) and GET the optional second key, in one round trip.
@@ -20,7 +25,44 @@ def _count(client, keys: list[str], timeout: int) -> list:
     global _count_script
     if _count_script is None:
         _count_script = client.register_script(_COUNT_LUA)
+    counted = _count_on_own_connection(client, keys, timeout)
+    if counted is not None:
+        return counted
     return _count_script(keys=keys, args=[timeout], client=client)
+
+
+_own = threading.local()
+
+
+def _own_connection(pool: ConnectionPool):
+    """This thread's own connection to ``pool``'s server, made with the pool's settings but outside it
+    (so a thread that ends takes its connection with it), and made again in a forked process."""
+    held = getattr(_own, "held", None)
+    if held is None or held[0] is not pool or held[1] != os.getpid():
+        held = _own.held = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
+    return held[2]
+
+
+def _count_on_own_connection(client, keys: list[str], timeout: int) -> list | None:
+    """The script's answer sent and read on this thread's own connection, or None for the caller to
+    take redis-py's command path (which loads the script Redis lost, and reconnects and retries).
+
+    A request's one round trip is the busiest Redis command of the site: redis-py's path around it
+    (taking and returning a pooled connection, polling its socket, the observability records, the
+    retry wrapper) costs twice the round trip itself. Only a plain pool takes this path (no
+    client-side caching, no Sentinel or cluster). After a lost connection the fallback repeats the
+    command, as redis-py's own retry does: a count may then be one too high, never too low."""
+    pool = client.connection_pool
+    if type(pool) is not ConnectionPool or pool.cache is not None:
+        return None
+    connection = _own_connection(pool)
+    try:
+        packed = connection.pack_command("EVALSHA", _count_script.sha, len(keys), *keys, timeout)
+        connection.send_packed_command(packed, check_health=False)
+        return connection.read_response()
+    except Exception:  # noqa: BLE001 - NOSCRIPT, a lost or timed-out connection: redis-py's path
+        connection.disconnect()
+        return None
 
 
 class VerifyThrottle(ScopedRateThrottle):
@@ -61,22 +103,25 @@ class VerifyThrottle(ScopedRateThrottle):
 
     def _count(self, key: str, timeout: int, read: str | None) -> tuple[int, Any]:
         """Count one request under ``key`` (kept ``timeout`` seconds); the count and the value under ``read``."""
-        client = getattr(self.cache, "_cache", None)
+        # The cache itself rather than the default cache's proxy, which looks it up on every attribute.
+        cache = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
+        client = getattr(cache, "_cache", None)
         if isinstance(client, RedisCacheClient):
             # Redis: count, set the expiry and read in one command (the generic calls below take three
             # round trips). Django's Redis serializer stores integers as they are: the cache API reads the count.
-            keys = [self.cache.make_and_validate_key(key)]
+            # make_key: validation only warns about keys memcached could not store; this is Redis.
+            keys = [cache.make_key(key)]
             if read:
-                keys.append(self.cache.make_and_validate_key(read))
+                keys.append(cache.make_key(read))
             count, *raw = _count(client.get_client(keys[0], write=True), keys, timeout)
             return count, client._serializer.loads(raw[0]) if raw and raw[0] is not None else None
-        value = self.cache.get(read) if read else None
-        if self.cache.add(key, 1, timeout):
+        value = cache.get(read) if read else None
+        if cache.add(key, 1, timeout):
             return 1, value
         try:
-            return self.cache.incr(key), value
+            return cache.incr(key), value
         except ValueError:  # the key expired between add() and incr()
-            self.cache.set(key, 1, timeout)
+            cache.set(key, 1, timeout)
             return 1, value
 
     def wait(self) -> float:

@@ -92,13 +92,13 @@ def code_verification(text: str, *, cached: Any = _UNREAD) -> Verification:
     seconds = certificates_setting("VERIFY_CACHE_SECONDS")
     if code is None or not seconds:
         return _built(code)
-    cache, key = _cache(), _verification_key(code)
-    entry = cache.get(key) if cached is _UNREAD else cached
+    key = _verification_key(code)
+    entry = _cache().get(key) if cached is _UNREAD else cached
     if isinstance(entry, Verification):
         return entry
     built = _built(code)
     if built.status == HTTPStatus.OK and entry != _FORGOTTEN:
-        cache.add(key, built, seconds)
+        _cache().add(key, built, seconds)
     return built
 
 

@@ -5,8 +5,11 @@ import os
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from config.routing import VerificationRouting
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+# Public code verification skips the middleware it never uses (config/routing.py).
+application = VerificationRouting(get_wsgi_application())
 
 if not settings.DEBUG:
     # gunicorn runs no management command: without this, e.g. static files never collected would

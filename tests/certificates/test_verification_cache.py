@@ -1,8 +1,11 @@
 """Verification's answers from the shared cache: served without a query, dropped by every change, never stale."""
 
+import socket
+
 import pytest
 from django.core.cache import caches
 
+from certificates import throttles
 from certificates.codes import code_display
 from certificates.models import Certificate, CertificateStatus
 from certificates.services import certificate_correct, certificate_reissue, certificate_revoke
@@ -139,7 +142,7 @@ def test_other_methods_and_negotiations_keep_drf_answers(api_client, issued):
 
 
 @pytest.mark.integration
-def test_on_redis_the_throttle_counts_and_reads_in_one_round_trip(api_client, issued, operator, settings):
+def test_on_redis_the_throttle_counts_and_reads_in_one_round_trip(api_client, issued, operator, settings, monkeypatch):
     settings.CACHES = {
         "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": BROKER_URL, "KEY_PREFIX": "verification-test"}
     }
@@ -148,9 +151,12 @@ def test_on_redis_the_throttle_counts_and_reads_in_one_round_trip(api_client, is
     cache.clear()
     try:
         commands = []
-        client = cache._cache.get_client(write=True)
-        original = client.execute_command
-        client.execute_command = lambda *args, **kwargs: commands.append(args[0]) or original(*args, **kwargs)
+        # Every command is packed by its connection's packer, whichever path sends it (the throttle's
+        # own connection or redis-py's command path).
+        pool = cache._cache.get_client(write=True).connection_pool
+        packer = type(pool.connection_class(**pool.connection_kwargs)._command_packer)
+        original = packer.pack
+        monkeypatch.setattr(packer, "pack", lambda self, *args: commands.append(args[0]) or original(self, *args))
         statuses = [api_client.get(url(issued)).status_code for _ in range(3)]
         cache_reads = commands.count("EVALSHA") + commands.count("EVAL")
         assert statuses == [200, 200, 200]
@@ -164,3 +170,35 @@ def test_on_redis_the_throttle_counts_and_reads_in_one_round_trip(api_client, is
         assert api_client.get(url(issued), REMOTE_ADDR="10.1.2.4").json()["status"] == "revoked"
     finally:
         cache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache on the test Redis, the verification limit at 3 a minute."""
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": BROKER_URL, "KEY_PREFIX": "verification-test"}
+    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"verify": "3/minute"}}
+    cache = caches["default"]
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.mark.integration
+def test_the_count_goes_on_when_redis_lost_the_script(api_client, issued, redis_cache):
+    assert api_client.get(url(issued)).status_code == 200
+    redis_cache._cache.get_client(write=True).script_flush()  # as after a Redis restart
+    # NOSCRIPT on the throttle's own connection: redis-py's path loads it again and counts once.
+    assert [api_client.get(url(issued)).status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.integration
+def test_the_count_goes_on_when_the_throttles_connection_is_lost(api_client, issued, redis_cache):
+    assert api_client.get(url(issued)).status_code == 200
+    pool, _, connection = throttles._own.held
+    assert pool is redis_cache._cache.get_client(write=True).connection_pool
+    connection._sock.shutdown(socket.SHUT_RDWR)  # as when Redis or the network drops it
+    # Nothing was sent on the dead connection: redis-py's path counts the request, once.
+    assert [api_client.get(url(issued)).status_code for _ in range(3)] == [200, 200, 429]
+    assert throttles._own.held[2]._sock is not None  # connected again for the requests after
