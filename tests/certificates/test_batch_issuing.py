@@ -51,6 +51,19 @@ def stored_files() -> set[str]:
     return {f"{folder}/{name}" for name in storage.listdir(folder)[1]} if storage.exists(folder) else set()
 
 
+def rendering_fails_after(count: int):
+    """``render_sealed_certificate`` that renders ``count`` certificates, then fails (a full disk)."""
+    original, rendered = services.render_sealed_certificate, []
+
+    def render(content, **kwargs):
+        if len(rendered) == count:
+            raise OSError("disk full")
+        rendered.append(content.number)
+        return original(content, **kwargs)
+
+    return render
+
+
 def statements(queries, text: str) -> int:
     return sum(text in query["sql"] for query in queries)
 
@@ -133,16 +146,9 @@ def test_completions_close_together_are_issued_by_the_first_message(course, djan
 
 def test_a_batch_whose_rendering_fails_records_what_it_rendered_and_its_retry_issues_the_rest(course, monkeypatch):
     ids = completed_without_certificate(course, 5)
-    original, rendered = services.render_sealed_certificate, []
+    original = services.render_sealed_certificate
     files_before = stored_files()
-
-    def fails_third(content, **kwargs):
-        if len(rendered) == 2:
-            raise OSError("disk full")
-        rendered.append(content.number)
-        return original(content, **kwargs)
-
-    monkeypatch.setattr(services, "render_sealed_certificate", fails_third)
+    monkeypatch.setattr(services, "render_sealed_certificate", rendering_fails_after(2))
     with pytest.raises(OSError):
         services.certificate_issue_batch(enrollment_id=ids[0], claim="delivery-1")
     done = Certificate.objects.exclude(sha256="").order_by("number")
@@ -378,15 +384,8 @@ def test_a_queued_batch_that_fails_mid_way_is_finished_by_its_redelivery(course,
     """The message that claims the next batch, killed or failing after claiming: the same delivery
     run again (redelivered, or retried) issues what it claimed, then claims on."""
     ids = completed_without_certificate(course, 4)
-    original, rendered = services.render_sealed_certificate, []
-
-    def fails_second(content, **kwargs):
-        if len(rendered) == 1:
-            raise OSError("disk full")
-        rendered.append(content.number)
-        return original(content, **kwargs)
-
-    monkeypatch.setattr(services, "render_sealed_certificate", fails_second)
+    original = services.render_sealed_certificate
+    monkeypatch.setattr(services, "render_sealed_certificate", rendering_fails_after(1))
     with pytest.raises(OSError):
         services.certificate_issue_pending(claim="next-1", more=lambda: None)
     assert [j for j in IssueJob.objects.filter(attempts__gt=0).values_list("claimed_by", flat=True)] == ["next-1"] * 3
