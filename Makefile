@@ -23,6 +23,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 setup: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py indexuseremails
 	$(BIN)/python manage.py loadcurriculum
 	$(BIN)/python manage.py seeddemo
 

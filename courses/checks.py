@@ -80,6 +80,34 @@ def periodic_tasks_unscheduled(app_configs: Iterable | None = None, **kwargs) ->
     return warnings
 
 
+def user_email_index_missing(
+    app_configs: Iterable | None = None, databases: Iterable | None = None, **kwargs
+) -> list[checks.CheckMessage]:
+    """On PostgreSQL (asked by ``check --database`` and by ``migrate``), warn when the user table has no
+    index on lower(email): the enrolment import then reads that table whole once per file."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .user_email_index import IndexState, index_state
+
+    try:
+        state = index_state()
+    except DatabaseError:  # not migrated yet, or unreachable: other checks and commands say so
+        return []
+    if state not in (IndexState.MISSING, IndexState.INVALID):
+        return []
+    return [
+        checks.Warning(
+            f"The user table has no usable index on lower(email) ({state.value}): each enrolment import "
+            "reads the table whole to find accounts by email, which grows with the number of users.",
+            hint="Run `python manage.py indexuseremails` (it builds the index concurrently; the table stays writable).",
+            id="courses.W003",
+        )
+    ]
+
+
 checks.register(missing_required_apps)
+checks.register(user_email_index_missing, checks.Tags.database)
 checks.register(periodic_tasks_unscheduled)
 checks.register(login_failures_unshared, checks.Tags.security, checks.Tags.caches)
