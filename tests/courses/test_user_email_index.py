@@ -19,6 +19,9 @@ from tests.factories import CohortFactory, ParticipantProfileFactory, UserFactor
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the index is PostgreSQL's")
 User = get_user_model()
+# DDL commits, so these tests do; serialized_rollback puts back what the migrations wrote (the operators
+# group, content types) after the flush, for the tests that run after them.
+committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def command(*args) -> str:
@@ -45,7 +48,7 @@ def lookup(request, no_index):
     return request.param
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_the_command_creates_the_index_once_and_reports_and_drops_it(no_index):
     assert "missing" in command("--check")
     assert [w.id for w in user_email_index_missing(databases=["default"])] == ["courses.W003"]
@@ -63,7 +66,7 @@ def test_the_command_creates_the_index_once_and_reports_and_drops_it(no_index):
     assert index_state() is IndexState.MISSING
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_an_index_a_host_made_by_hand_under_another_name_counts(no_index):
     with connection.cursor() as cursor:
         cursor.execute("CREATE INDEX host_email_idx ON auth_user (lower(email) text_pattern_ops)")
@@ -84,7 +87,7 @@ def test_an_index_a_host_made_by_hand_under_another_name_counts(no_index):
             cursor.execute("DROP INDEX host_email_idx")
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_an_invalid_index_is_not_used_and_the_command_rebuilds_it(no_index):
     command()
     with connection.cursor() as cursor:  # what a CREATE INDEX CONCURRENTLY that failed half-way leaves
@@ -96,7 +99,7 @@ def test_an_invalid_index_is_not_used_and_the_command_rebuilds_it(no_index):
     assert index_state() is IndexState.INSTALLED
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_the_lookup_probes_the_index(no_index):
     command()
     UserFactory(username="kabid", email="Kepala.Bidang@kaltimprov.go.id", is_staff=True)
@@ -119,7 +122,7 @@ def _refused_emails(cohort, rows) -> list[tuple[int, str]]:
     return [(error.line, error.column) for error in refused.value.errors]
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 @pytest.mark.parametrize(
     "stored, in_file",
     [
@@ -140,7 +143,7 @@ def test_the_email_of_an_account_without_a_profile_is_refused_either_way(lookup,
     assert User.objects.count() == before
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_a_local_part_alone_is_no_conflict_either_way(lookup):
     cohort = CohortFactory()
     UserFactory(username="kabid", email="kepala.bidang@kaltimprov.go.id", is_staff=True)
@@ -153,7 +156,7 @@ def test_a_local_part_alone_is_no_conflict_either_way(lookup):
     assert result.created == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_an_index_a_database_lowers_differently_from_python_is_not_used(no_index, monkeypatch):
     command()
     real = user_email_index._indexes
