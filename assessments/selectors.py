@@ -1,10 +1,12 @@
 """Reads of the assessments app, each a fixed number of queries."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -81,22 +83,35 @@ def attempts_allowed(*, enrollment_id: int, quiz: Quiz) -> int:
     return quiz.max_attempts + (extra.first() or 0)
 
 
+@functools.cache
+def _attempts_left_sql() -> str:
+    """The statement of ``attempts_left``, written once from the models' tables and columns.
+
+    The same query as the ORM would make (the quiz's limit, its attempts counted, its allowance), without
+    compiling two correlated subqueries on every call: that compile was a sixth of a quiz submit's time."""
+
+    def column(model, name: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(name).column)
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    return (
+        f"SELECT q.{column(Quiz, 'max_attempts')},"
+        f" (SELECT COUNT(*) FROM {table(Attempt)} a"
+        f" WHERE a.{column(Attempt, 'enrollment')} = %s AND a.{column(Attempt, 'quiz')} = q.{column(Quiz, 'id')}),"
+        f" COALESCE((SELECT x.{column(AttemptAllowance, 'extra')} FROM {table(AttemptAllowance)} x"
+        f" WHERE x.{column(AttemptAllowance, 'enrollment')} = %s"
+        f" AND x.{column(AttemptAllowance, 'quiz')} = q.{column(Quiz, 'id')}), 0)"
+        f" FROM {table(Quiz)} q WHERE q.{column(Quiz, 'id')} = %s"
+    )
+
+
 def attempts_left(*, enrollment_id: int, quiz: Quiz) -> int:
     """Attempts the enrolment may still start at the quiz; every started attempt counts (one query)."""
-    used = (
-        Attempt.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk"))
-        .order_by()
-        .values("quiz_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    extra = AttemptAllowance.objects.filter(enrollment_id=enrollment_id, quiz_id=OuterRef("pk")).values("extra")[:1]
-    row = (
-        Quiz.objects.filter(pk=quiz.pk)
-        .annotate(used=Coalesce(Subquery(used), 0), extra=Coalesce(Subquery(extra), 0))
-        .values_list("max_attempts", "used", "extra")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_attempts_left_sql(), [enrollment_id, enrollment_id, quiz.pk])
+        row = cursor.fetchone()
     if row is None:
         return 0
     max_attempts, used_count, extra_count = row

@@ -12,7 +12,9 @@ a pass completes the module) and cohorts of participants, then prints:
   on the same database, in alternating rounds: p50/p95 of each and the ratio of the p95s (target:
   after at most 0.7 of before). "Before" is the tree of BENCH_BEFORE_REF (default: the merge base of
   HEAD and ``main``), extracted with ``git archive`` into a temporary folder and served by the same
-  virtualenv; "after" is this working tree.
+  virtualenv; "after" is this working tree. On ``main`` the merge base is HEAD itself: to compare with the
+  first release's quiz submit, run with ``BENCH_BEFORE_REF=35eb351^`` (that tree draws its QR codes with
+  segno: ``.venv/bin/pip install segno==1.6.6`` first) and ``BENCH_ROUNDS=4`` for a steadier median.
 """
 
 import datetime
