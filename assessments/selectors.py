@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from courses.id_lists import ids_in
 from courses.models import Enrollment, Lesson
 
 from .conf import assessments_setting
@@ -360,14 +361,14 @@ def attempts_left_by_enrollment(
     if not enrollment_ids or not quizzes:
         return {}
     used = (
-        Attempt.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        Attempt.objects.filter(ids_in("enrollment_id", enrollment_ids), quiz_id__in=list(quizzes))
         .order_by()
         .values("enrollment_id", "quiz_id")
         .annotate(u=Count("pk"), x=Value(0))
         .values_list("enrollment_id", "quiz_id", "u", "x")
     )
     extra = (
-        AttemptAllowance.objects.filter(enrollment_id__in=enrollment_ids, quiz_id__in=list(quizzes))
+        AttemptAllowance.objects.filter(ids_in("enrollment_id", enrollment_ids), quiz_id__in=list(quizzes))
         .order_by()
         .annotate(u=Value(0), x=F("extra"))
         .values_list("enrollment_id", "quiz_id", "u", "x")

@@ -10,7 +10,13 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from ..conf import courses_setting
 from ..content_cache import course_outline
 from ..extensions import enrollment_extras, enrollment_module_extras, progress_columns
+from ..id_lists import ids_in
 from ..models import Cohort, Enrollment, LessonCompletion, Module, ModuleProgress, ModuleState
+
+
+def _is_set(field_name: str) -> ExpressionWrapper:
+    """Whether ``field_name`` holds a value, as a boolean read from the database."""
+    return ExpressionWrapper(Q(**{f"{field_name}__isnull": False}), output_field=BooleanField())
 
 
 def module_states(*, enrollment: Enrollment, modules: list[Module] | None = None) -> dict[int, str]:
@@ -155,9 +161,9 @@ def enrollments_progress(
             enrollment__in=enrollments
         )
         .annotate(
-            passed=ExpressionWrapper(Q(quiz_passed_at__isnull=False), output_field=BooleanField()),
-            completed=ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField()),
-            help_needed=ExpressionWrapper(Q(help_needed_at__isnull=False), output_field=BooleanField()),
+            passed=_is_set("quiz_passed_at"),
+            completed=_is_set("completed_at"),
+            help_needed=_is_set("help_needed_at"),
         )
         .values_list("enrollment_id", "module_id", "best_score", "passed", "completed", "help_needed")
     }
@@ -421,15 +427,17 @@ def cohort_progress_stream(*, cohort: Cohort, size: int | None = None) -> tuple[
         while chunk := list(itertools.islice(enrollments, size)):
             ids = [row[0] for row in chunk]
             progress: dict[int, dict[int, tuple[int | None, bool, bool]]] = {}
-            for enrollment_id, module_id, best, passed_at, completed in (
-                ModuleProgress.objects.filter(enrollment_id__in=ids)
+            for enrollment_id, module_id, best, passed, completed in (
+                ModuleProgress.objects.filter(ids_in("enrollment_id", ids))
                 .order_by()
-                .values_list("enrollment_id", "module_id", "best_score", "quiz_passed_at", "completed_at")
+                # Whether passed and completed, not when: no timestamps to read for each module.
+                .annotate(passed=_is_set("quiz_passed_at"), completed=_is_set("completed_at"))
+                .values_list("enrollment_id", "module_id", "best_score", "passed", "completed")
             ):
-                progress.setdefault(enrollment_id, {})[module_id] = (best, passed_at is not None, completed is not None)
+                progress.setdefault(enrollment_id, {})[module_id] = (best, passed, completed)
             lessons: dict[int, dict[int, int]] = {}
             for enrollment_id, module_id, n in (
-                LessonCompletion.objects.filter(enrollment_id__in=ids)
+                LessonCompletion.objects.filter(ids_in("enrollment_id", ids))
                 .order_by()
                 .values("enrollment_id", "lesson__module_id")
                 .annotate(n=Count("id"))
