@@ -4,7 +4,8 @@
 placeholder per id in the statement, which the driver then scans: for a 2,000-id chunk of a cohort
 report that is most of the chunk's query time on the client. ``ids_in("column", ids)`` filters the
 same rows: on PostgreSQL as ``column = ANY(%s)`` with the list as a single parameter (an array),
-elsewhere as the plain ``IN`` list (none: no rows).
+elsewhere as the plain ``IN`` list (none: no rows). For columns that are never NULL (keys):
+``exclude`` does not add ``__in``'s handling of NULLs.
 """
 
 from collections.abc import Iterable
@@ -18,9 +19,9 @@ class _IdsIn(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: str | F, ids: list[int]):
+    def __init__(self, column: str, ids: list[int]):
         super().__init__()
-        self.column = F(column) if isinstance(column, str) else column
+        self.column = F(column)
         self.ids = ids
 
     def get_source_expressions(self):
