@@ -76,8 +76,8 @@ def seal_steps(seal, pdfs: list[bytes]) -> dict[str, float]:
     ms = {label: 1000 * seconds / len(pdfs) for label, seconds in spent.items()}
     steps = {
         "read the PDF (pyHanko's reader, xref and trailer)": ms["read"],
-        "signature field and widget on the page": ms["field"],
-        "visible appearance (text stamp)": ms["appearance"],
+        "signature field (the page's own, found)": ms["field"],
+        "visible appearance (drawn with the page: kept)": ms["appearance"],
         "write the incremental update, hash the byte range": ms["write"],
         "CMS: signed attributes built": ms["attributes"],
         "CMS: signed attributes serialised, to be signed": ms["prescribed"] - ms["raw"] - ms["package"],

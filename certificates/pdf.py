@@ -5,7 +5,7 @@ import io
 import math
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -64,6 +64,9 @@ class SealPlacement:
 # stamp would go. The renderer draws nothing inside it.
 SEAL_PLACEMENT = SealPlacement(page=0, box=(round(SIGNATORY_X) - 100, 110, round(SIGNATORY_X) + 100, 160))
 NAME_BASELINE = SEAL_PLACEMENT.box[1] - 14  # the signing official's name, just under the seal
+# The empty signature field a sealed certificate's page carries in that rectangle, which the seal signs.
+SEAL_FIELD_NAME = "SegelElektronik"
+SEAL_FIELD_LABEL = "Segel elektronik"
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,11 @@ class CertificateContent:
     signatory_name: str = ""
     signatory_nip: str = ""
     signatory_rank: str = ""  # pangkat/golongan, e.g. "Pembina Utama Muda (IV/c)"
-    # Whether the PDF will carry the issuing body's electronic seal (and so says it does).
+    # Whether the PDF will carry the issuing body's electronic seal (and so says it does, and holds
+    # the signature field the seal signs).
     sealed: bool = True
+    # The seal's name (its certificate's common name), shown in the visible seal; "" shows ``issuer``.
+    seal_name: str = ""
 
     @property
     def verify_page_url(self) -> str:
@@ -105,18 +111,19 @@ class CertificateContent:
 
 
 class _InfoWithCode(PDFInfo):
-    """ReportLab's document information dictionary plus the verification code."""
+    """The document information: title, author (the issuing body), subject, producer and the
+    verification code. Not ReportLab's fixed dictionary, whose creation and modification dates
+    (2000-01-01 in invariant mode, which keeps the bytes deterministic) would be false, and whose
+    creator, keywords and trapping say nothing; the seal reads and rewrites this dictionary."""
 
     def __init__(self, code: str):
         super().__init__()
         self.code = code
 
     def format(self, document):
-        formatted = super().format(document)
-        # PDFInfo builds a fixed dictionary; the extra key goes in just before it closes.
-        extra = f"/{CODE_INFO_KEY} ".encode() + PDFString(self.code).format(document) + b"\n"
-        head, _, tail = formatted.rpartition(b">>")
-        return head + extra + b">>" + tail
+        entries = {"Title": self.title, "Author": self.author, "Subject": self.subject, "Producer": self.producer}
+        entries[CODE_INFO_KEY] = self.code
+        return pdfdoc.PDFDictionary({key: PDFString(value) for key, value in entries.items()}).format(document)
 
 
 def date_indonesian(value) -> str:
@@ -756,6 +763,72 @@ def _draw_lines(canvas: Canvas, lines: list[_Line]) -> None:
         _draw_text(canvas, line.text, line.font, line.size, line.x0, line.y, spacing=line.spacing)
 
 
+def seal_appearance_lines(content: CertificateContent) -> list[_Line]:
+    """The visible seal's text, in the seal rectangle's own coordinates (origin at its lower left):
+    who seals (the seal's name, or the issuing body) and on which date."""
+    x0, y0, x1, y1 = SEAL_PLACEMENT.box
+    width, height = x1 - x0, y1 - y0
+    centre = width / 2
+    size, names = _fit(content.seal_name or content.issuer, SERIF_BOLD, 8.5, width - 10, max_lines=2, min_size=6.5)
+    lines = [_Line("Disegel secara elektronik oleh", SERIF_ITALIC, 7, centre, 0, MUTED)]
+    lines += [_Line(text, SERIF_BOLD, size, centre, 0, BRAND) for text in names]
+    lines.append(_Line(date_indonesian(content.issued_on), SERIF, 7, centre, 0, MUTED))
+    # Centred vertically, each baseline a line's leading below the one above.
+    leadings = [line.size * 1.25 for line in lines]
+    y = (height + sum(leadings[1:])) / 2 - lines[0].size * 0.3
+    placed = []
+    for line, leading in zip(lines, [0.0, *leadings[1:]], strict=True):
+        y -= leading
+        placed.append(replace(line, y=y))
+    return placed
+
+
+def _draw_seal_field(canvas: Canvas, content: CertificateContent) -> None:
+    """The empty signature field the seal signs, in ``SEAL_PLACEMENT``, with its appearance (a
+    bordered box with ``seal_appearance_lines``) drawn here in the certificate's own fonts.
+
+    Placing the field and its appearance is part of laying out the page, so it is done with the
+    rest of the page; sealing then fills in the signature and changes nothing else on the page."""
+    x0, y0, x1, y1 = SEAL_PLACEMENT.box
+    name = "SealAppearance"
+    canvas.beginForm(name, 0, 0, x1 - x0, y1 - y0)
+    canvas.setStrokeColor(BRAND)
+    canvas.setLineWidth(0.8)
+    canvas.rect(0.5, 0.5, x1 - x0 - 1, y1 - y0 - 1, stroke=1, fill=0)
+    for line in seal_appearance_lines(content):
+        canvas.setFillColor(line.colour)
+        _draw_text(canvas, line.text, line.font, line.size, line.x0, line.y)
+    canvas.endForm()
+    doc = canvas._doc
+    widget = pdfdoc.PDFDictionary(
+        {
+            "Type": pdfdoc.PDFName("Annot"),
+            "Subtype": pdfdoc.PDFName("Widget"),
+            "FT": pdfdoc.PDFName("Sig"),
+            "T": PDFString(SEAL_FIELD_NAME),
+            "TU": PDFString(SEAL_FIELD_LABEL),
+            "F": 132,  # printed, locked
+            "Rect": pdfdoc.PDFArray(list(SEAL_PLACEMENT.box)),
+            "P": doc.thisPageRef(),
+            "AP": pdfdoc.PDFDictionary({"N": pdfdoc.PDFObjectReference(doc.getXObjectName(name))}),
+        }
+    )
+    canvas._addAnnotation(widget, SEAL_FIELD_NAME)
+    doc.Catalog.AcroForm = pdfdoc.PDFDictionary({"Fields": pdfdoc.PDFArray([doc.refAnnotation(SEAL_FIELD_NAME)])})
+
+
+class _TrimmedPage(pdfdoc.PDFPage):
+    """A page dictionary without what ReportLab writes into every page but a reader has no use
+    for: /Rotate 0 (the default), an empty /Trans (no transition) and /ProcSet (obsolete since
+    PDF 1.4). The seal reads this dictionary (and, into a PDF without its field, writes it again)."""
+
+    def check_format(self, document):
+        self.Rotate = None
+        self.Trans = None
+        super().check_format(document)
+        self.Resources.ProcSet = []
+
+
 def certificate_lines(content: CertificateContent) -> list[_Line]:
     """Every line of text on the page, placed, in reading order."""
     bottom = _signatory_lines(content)
@@ -772,8 +845,9 @@ def certificate_lines(content: CertificateContent) -> list[_Line]:
 def render_certificate_pdf(content: CertificateContent) -> bytes:
     """The certificate PDF as bytes. Deterministic: the same content gives the same bytes.
 
-    The document information carries the verification code under ``/GCIOCode``, and the
-    rectangle ``SEAL_PLACEMENT`` is left empty for the electronic seal's visible signature."""
+    The document information carries the verification code under ``/GCIOCode``. The page's
+    drawing leaves the rectangle ``SEAL_PLACEMENT`` empty; for sealed content an empty signature
+    field (``SEAL_FIELD_NAME``) with the visible seal's appearance fills it, which the seal signs."""
     _fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1)
@@ -799,7 +873,10 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
         canvas.setLineWidth(0.6)
         canvas.line(name.x0, NAME_BASELINE - 2.5, name.x0 + name.width, NAME_BASELINE - 2.5)
     _draw_ornament(canvas, lines)
+    if content.sealed:
+        _draw_seal_field(canvas, content)
 
     canvas.showPage()
+    canvas._doc.Pages.pages[-1].__class__ = _TrimmedPage
     canvas.save()
     return buffer.getvalue()

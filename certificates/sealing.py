@@ -1,8 +1,9 @@
 """The certificate's PAdES electronic seal (pyHanko): sealing, the demo seal, checking a seal and a returned document.
 
 A seal is a CMS signature in the PDF (``/SubFilter /ETSI.CAdES.detached``) made with the issuing
-body's certificate and key, placed in a visible signature field where ``certificates.pdf``
-reserves room for it (``SEAL_PLACEMENT``), so a PDF reader shows who sealed the document.
+body's certificate and key, in the visible signature field that ``certificates.pdf`` places in
+``SEAL_PLACEMENT`` with its appearance (who seals, and the date), so a PDF reader shows who sealed
+the document. Sealing fills in that field's signature and leaves the page as it was drawn.
 
 Sealing is not byte-deterministic: the signature carries the signing time (and, with a
 time-stamping authority, a token with its own time and nonce), so sealing the same PDF twice gives
@@ -51,13 +52,13 @@ from pyhanko.sign import attributes, fields, signers
 from pyhanko.sign.general import SigningError, as_signing_certificate_v2
 from pyhanko.sign.signers.pdf_cms import CAdESSignedAttributeProviderSpec
 from pyhanko.sign.timestamps import HTTPTimeStamper
-from pyhanko.stamp import TextStampStyle
+from pyhanko.stamp import NoOpStampStyle, TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from .conf import certificates_setting, key_directory
 from .errors import CertificatesError
-from .pdf import SEAL_PLACEMENT, SealPlacement
+from .pdf import SEAL_FIELD_LABEL, SEAL_FIELD_NAME, SEAL_PLACEMENT, SealPlacement
 from .pdf_inspect import SealStatus, inspect_bounded, seal_status_of
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ __all__ = [
 ]
 
 REASON = "Dokumen ini ditandatangani secara elektronik"
-FIELD_NAME = "SegelElektronik"
+FIELD_NAME = SEAL_FIELD_NAME
 # ASCII only: pyHanko's built-in stamp font shows no em dash.
 DEMO_SEAL_COMMON_NAME = "DEMO - segel elektronik lokal (bukan untuk produksi)"
 DEMO_SEAL_FILE = "seal-demo.p12"
@@ -94,7 +95,8 @@ DEMO_PASSPHRASE_FILE = "seal-demo.passphrase"
 DEMO_SEAL_YEARS = 10
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
-# The visible seal: text only (pyHanko's built-in font), shrunk to fit the reserved rectangle's
+# The visible seal of a PDF that does not bring its own (a certificate does: see
+# ``certificates.pdf``): text only (pyHanko's built-in font), shrunk to fit the reserved rectangle's
 # width, left-aligned (centring a box shrunk to the exact width makes pyHanko log a rounding
 # warning on every seal) and centred vertically.
 _STAMP_STYLE = TextStampStyle(
@@ -257,7 +259,8 @@ class _KeptKeySigner(signers.SimpleSigner):
             self._certificates_der = cms.CertificateSet(
                 [cms.CertificateChoices(name="certificate", value=c) for c in chosen]
             ).dump()
-        return cms.CertificateSet.load(self._certificates_der)
+        # As SignedData holds it, [0] IMPLICIT: see ``_implicit``.
+        return _implicit(cms.CertificateSet, self._certificates_der, 0)
 
     def signer_info(self, digest_algorithm: str, signed_attrs, signature):
         if digest_algorithm == "shake256":
@@ -268,7 +271,7 @@ class _KeptKeySigner(signers.SimpleSigner):
                 "sid": cms.SignerIdentifier.load(self._sid_der),
                 "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
                 "signature_algorithm": self.get_signature_mechanism_for_digest(digest_algorithm),
-                "signed_attrs": signed_attrs,
+                "signed_attrs": _implicit(cms.CMSAttributes, signed_attrs.dump(), 0),
                 "signature": signature,
             }
         )
@@ -302,6 +305,13 @@ class _KeptKeySigner(signers.SimpleSigner):
             }
         )
         return cms.ContentInfo({"content_type": cms.ContentType("signed_data"), "content": signed_data})
+
+    async def async_sign_prescribed_attributes(self, digest_algorithm: str, signed_attrs: cms.CMSAttributes, **kwargs):
+        """pyHanko's, with the signed attributes encoded once and parsed back: asn1crypto encodes a
+        structure built from Python values afresh every time it is written (here twice: to be
+        signed, then in the SignedData), a parsed one writes the bytes it was parsed from."""
+        signed_attrs = cms.CMSAttributes.load(signed_attrs.dump())
+        return await super().async_sign_prescribed_attributes(digest_algorithm, signed_attrs, **kwargs)
 
     def _signed_attr_provider_spec(self, attr_settings, timestamper=None, use_cades=False, is_pdf_sig=True):
         spec = super()._signed_attr_provider_spec(
@@ -347,8 +357,15 @@ class LocalSealer:
         # token brings the TSA's certificates, hence the generous margin with a TSA.
         der = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in [certificate, *self.chain])
         self._reserve = 2 * (der + 2048 + (16384 if tsa_url else 0))
+        self._info: SealerInfo | None = None
 
     def describe(self) -> SealerInfo:
+        """What the seal certificate says (read once: the sealer does not change)."""
+        if self._info is None:
+            self._info = self._describe()
+        return self._info
+
+    def _describe(self) -> SealerInfo:
         subject = self.certificate.subject
         return SealerInfo(
             name=_subject_attribute(subject, NameOID.COMMON_NAME) or subject.rfc4514_string(),
@@ -361,7 +378,11 @@ class LocalSealer:
 
     def seal(self, pdf_bytes: bytes, *, placement: SealPlacement = SEAL_PLACEMENT, location: str) -> bytes:
         """The sealed PDF (an incremental update: the original bytes stay as they were, in front).
-        Not deterministic (signing time); with a TSA configured, one HTTP request to it."""
+        Not deterministic (signing time); with a TSA configured, one HTTP request to it.
+
+        A PDF with an empty signature field named ``FIELD_NAME`` (a certificate rendered for
+        sealing) has that field signed, its appearance kept; into any other a visible field is
+        added in ``placement``, with a text stamp naming the seal and the signing time."""
         metadata = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             reason=REASON,
@@ -369,21 +390,26 @@ class LocalSealer:
             subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256",
         )
-        field = fields.SigFieldSpec(
-            sig_field_name=FIELD_NAME,
-            on_page=placement.page,
-            box=placement.box,
-            readable_field_name="Segel elektronik",
-        )
-        pdf_signer = signers.PdfSigner(
-            metadata, signer=self._signer, timestamper=self._timestamper, stamp_style=_STAMP_STYLE, new_field_spec=field
-        )
-        try:
-            output = _sealing_run(
-                lambda: pdf_signer.async_sign_pdf(
-                    IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False), bytes_reserved=self._reserve
+
+        def sign(reserve: int | None):
+            writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+            if _has_empty_field(writer, FIELD_NAME):
+                style, field = NoOpStampStyle(), None
+            else:
+                style = _STAMP_STYLE
+                field = fields.SigFieldSpec(
+                    sig_field_name=FIELD_NAME,
+                    on_page=placement.page,
+                    box=placement.box,
+                    readable_field_name=SEAL_FIELD_LABEL,
                 )
+            pdf_signer = signers.PdfSigner(
+                metadata, signer=self._signer, timestamper=self._timestamper, stamp_style=style, new_field_spec=field
             )
+            return pdf_signer.async_sign_pdf(writer, bytes_reserved=reserve)
+
+        try:
+            output = _sealing_run(lambda: sign(self._reserve))
         except SigningError as exc:
             if "larger than expected" not in str(exc):
                 raise
@@ -391,10 +417,29 @@ class LocalSealer:
             # pyHanko measure it from now on.
             logger.warning("Seal larger than %s bytes reserved; letting pyHanko size it", self._reserve)
             self._reserve = None
-            output = _sealing_run(
-                lambda: pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False))
-            )
+            output = _sealing_run(lambda: sign(None))
         return output.getvalue()
+
+
+def _has_empty_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
+    """Whether the PDF's form has a signature field ``name`` that holds no signature yet."""
+    form = writer.root.get("/AcroForm")
+    for reference in form.get_object().get("/Fields", ()) if form is not None else ():
+        field = reference.get_object()
+        if field.get("/T") == name and field.get("/FT") == "/Sig":
+            return "/V" not in field
+    return False
+
+
+def _implicit(spec, der: bytes, tag: int):
+    """``der`` (a SET OF, universal tag 0x31) parsed as ``spec`` under [``tag``] IMPLICIT: the same
+    contents with the context-specific constructed tag in place of the universal one.
+
+    asn1crypto tags a value put into an IMPLICIT field by copying it, deeply for one built from
+    Python values; one parsed with the field's tagging already is used, and written, as it is."""
+    if der[0] != 0x31 or not 0 <= tag < 31:
+        raise ValueError("Not a DER SET OF, or a tag that needs more than one byte")
+    return spec.load(bytes([0xA0 | tag]) + der[1:], implicit=tag)
 
 
 def _write_private(path: Path, data: bytes) -> None:

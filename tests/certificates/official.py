@@ -62,12 +62,13 @@ def seal_file(path: Path, key, passphrase: bytes, *, name: bytes = b"s", certifi
     return path
 
 
-def ink_in_seal_box(data: bytes, *, scale: int = 2, inset: int = 0) -> int:
+def ink_in_seal_box(data: bytes, *, scale: int = 2, inset: int = 0, forms: bool = True) -> int:
     """The dark pixels a PDF reader draws (at ``scale``) in the seal's reserved rectangle, ``inset``
-    points inside its edges."""
+    points inside its edges; with ``forms`` False, of the page's own drawing only (no form fields)."""
     document = pypdfium2.PdfDocument(data)
-    document.init_forms()
-    image = document[0].render(scale=scale, may_draw_forms=True).to_pil().convert("L")
+    if forms:
+        document.init_forms()
+    image = document[0].render(scale=scale, may_draw_forms=forms).to_pil().convert("L")
     x0, y0, x1, y1 = (scale * v for v in SEAL_PLACEMENT.box)
     margin = inset * scale
     box = image.crop((x0 + margin, image.height - y1 + margin, x1 - margin, image.height - y0 - margin))

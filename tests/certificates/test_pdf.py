@@ -204,6 +204,21 @@ def test_rendering_is_deterministic_whatever_was_rendered_before():
     assert PdfReader(io.BytesIO(first)).metadata["/GCIOCode"] == "ABCD-EFGH-JKMN"
 
 
+def test_the_document_information_holds_what_is_true_of_the_certificate_and_nothing_else():
+    reader = PdfReader(io.BytesIO(render_certificate_pdf(CONTENT)))
+    assert dict(reader.metadata) == {
+        "/Title": f"{CONTENT.title} {CONTENT.number}",
+        "/Author": CONTENT.issuer,
+        "/Subject": CONTENT.course_title,
+        "/Producer": reader.metadata["/Producer"],
+        "/GCIOCode": "ABCD-EFGH-JKMN",
+    }
+    assert reader.metadata["/Producer"].startswith("ReportLab")
+    # No fixed creation date (invariant rendering would write 1 January 2000), no empty entries.
+    page = reader.pages[0]
+    assert not {"/Rotate", "/Trans"} & set(page) and "/ProcSet" not in page["/Resources"]
+
+
 def logo_png() -> bytes:
     image = Image.new("RGBA", (120, 90), (0, 0, 0, 0))
     image.paste((20, 110, 90, 255), (10, 10, 110, 80))
@@ -240,11 +255,27 @@ def test_a_logo_is_drawn_as_an_image_and_without_one_the_text_mark(tmp_path):
 # --- Sealing -----------------------------------------------------------------------------------
 
 
+def empty_seal_fields(data: bytes) -> list[str]:
+    """The names of the signature fields on page 1 that hold no signature."""
+    annotations = PdfReader(io.BytesIO(data)).pages[0].get("/Annots") or []
+    widgets = [a.get_object() for a in annotations]
+    return [w["/T"] for w in widgets if w.get("/FT") == "/Sig" and "/V" not in w]
+
+
 def test_render_sealed_certificate_seals_the_rendered_pdf_where_the_renderer_left_room(sealer):
-    unsealed = render_certificate_pdf(CONTENT)
-    assert ink_in_seal_box(unsealed) == 0
+    unsealed = render_certificate_pdf(replace(CONTENT, seal_name=sealer.describe().name))
+    # The page's drawing leaves the rectangle empty; the empty signature field the seal signs is there.
+    assert ink_in_seal_box(unsealed, forms=False) == 0
+    assert empty_seal_fields(unsealed) == ["SegelElektronik"]
+    assert empty_seal_fields(render_certificate_pdf(replace(CONTENT, sealed=False))) == []
     sealed = render_sealed_certificate(CONTENT, sealer=sealer)
     assert sealed.startswith(unsealed)
+    assert empty_seal_fields(sealed) == []
+    # The visible seal, drawn with the page, names the seal that signs it (the demo seal says so).
+    (widget,) = [a.get_object() for a in PdfReader(io.BytesIO(sealed)).pages[0]["/Annots"]]
+    appearance = widget["/AP"]["/N"].get_object().get_data()
+    assert b"Disegel secara elektronik oleh" in appearance and b"DEMO - segel elektronik lokal" in appearance
+    assert b"2 Desember 2026" in appearance
     status = sealing.seal_validate(sealed, trust_roots=[sealer.certificate])
     assert (status.intact, status.trusted, status.valid) == (True, True, True)
     assert ink_in_seal_box(sealed) > 100

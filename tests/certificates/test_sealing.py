@@ -211,6 +211,17 @@ def test_a_pdf_sealed_by_another_self_signed_key_is_intact_but_not_trusted(seale
     assert sealing.seal_validate(foreign, trust_roots=[other_sealer.certificate]).valid
 
 
+def test_a_pdf_without_the_signature_field_gets_one_with_a_stamp_naming_the_seal(sealer):
+    plain = render_certificate_pdf(certificate_content(sealed=False))
+    assert "/AcroForm" not in PdfReader(io.BytesIO(plain)).trailer["/Root"]
+    sealed = sealer.seal(plain, placement=SEAL_PLACEMENT, location="Samarinda")
+    assert sealing.seal_validate(sealed, trust_roots=[sealer.certificate]).valid
+    _signature, field = signature_dictionary(sealed)
+    assert [float(v) for v in field["/Rect"]] == [float(v) for v in SEAL_PLACEMENT.box]
+    appearance = field["/AP"]["/N"].get_object().get_data()
+    assert b"Disegel secara elektronik oleh" in appearance and b"DEMO \\055 segel elektronik lokal" in appearance
+
+
 def test_an_unsealed_pdf_has_no_seal(unsealed, sealer):
     assert sealing.seal_validate(unsealed, trust_roots=[sealer.certificate]) == sealing.SealStatus(present=False)
 
