@@ -194,8 +194,11 @@ if __name__ == "__main__":
     pdfs = [render_certificate_pdf(replace(content(n), seal_name=sealer.describe().name)) for n in range(count)]
 
     print(f"PDFs, {count} certificates, best of 3 rounds, full official layout")
-    render_plain = best_rate(count, lambda n: render_certificate_pdf(content(n)))
-    render_wide = best_rate(count, lambda n: render_certificate_pdf(content(n, wide_name)))
+    seal_name = sealer.describe().name
+    render_plain = best_rate(count, lambda n: render_certificate_pdf(replace(content(n), seal_name=seal_name)))
+    render_wide = best_rate(
+        count, lambda n: render_certificate_pdf(replace(content(n, wide_name), seal_name=seal_name))
+    )
     render_seal = best_rate(count, lambda n: render_sealed_certificate(content(n), sealer=sealer))
     seal_alone = best_rate(count, lambda n: sealer.seal(pdfs[n], location="Samarinda"))
     print(

@@ -49,8 +49,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, InnerScaling, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import attributes, fields, signers
-from pyhanko.sign.general import SigningError, as_signing_certificate_v2
-from pyhanko.sign.signers.pdf_cms import CAdESSignedAttributeProviderSpec
+from pyhanko.sign.general import SigningError, as_signing_certificate_v2, simple_cms_attribute
+from pyhanko.sign.signers.pdf_cms import CAdESSignedAttributeProviderSpec, PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import NoOpStampStyle, TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -248,6 +248,54 @@ class _KeptKeySigner(signers.SimpleSigner):
             }
         ).dump()
         self._certificates_der: bytes | None = None
+        # The signed attributes of a PAdES seal other than the document's digest (see ``signed_attrs``).
+        self._content_type_attr_der = simple_cms_attribute("content_type", "data").dump()
+        self._signing_certificate_attr_der = cms.CMSAttribute(
+            {"type": "signing_certificate_v2", "values": [tsp.SigningCertificateV2.load(self.signing_certificate.der)]}
+        ).dump()
+
+    async def signed_attrs(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        attr_settings: PdfCMSSignedAttributes | None = None,
+        content_type="data",
+        use_pades=False,
+        timestamper=None,
+        dry_run=False,
+        is_pdf_sig=True,
+    ) -> cms.CMSAttributes:
+        """pyHanko's signed attributes; for a PAdES seal with no further attributes (what
+        ``LocalSealer`` makes: content type, message digest, signing certificate, in pyHanko's
+        order) put together from the two that never change, encoded once, and the digest. The
+        same bytes as pyHanko's (a test compares them)."""
+        settings = attr_settings or PdfCMSSignedAttributes()
+        spec = self._signed_attr_provider_spec(
+            settings, timestamper=timestamper, use_cades=use_pades, is_pdf_sig=is_pdf_sig
+        )
+        if (
+            content_type != "data"
+            or not isinstance(spec, _KeptAttributesSpec)
+            or not spec.is_pades
+            or settings.cades_signed_attrs is not None
+        ):
+            return await super().signed_attrs(
+                data_digest,
+                digest_algorithm,
+                attr_settings=attr_settings,
+                content_type=content_type,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                dry_run=dry_run,
+                is_pdf_sig=is_pdf_sig,
+            )
+        return cms.CMSAttributes(
+            [
+                cms.CMSAttribute.load(self._content_type_attr_der),
+                simple_cms_attribute("message_digest", data_digest),
+                cms.CMSAttribute.load(self._signing_certificate_attr_der),
+            ]
+        )
 
     def _certificate_set(self) -> cms.CertificateSet:
         """The certificates the SignedData carries, chosen as pyHanko chooses them (the registry's,

@@ -211,6 +211,22 @@ def test_a_pdf_sealed_by_another_self_signed_key_is_intact_but_not_trusted(seale
     assert sealing.seal_validate(foreign, trust_roots=[other_sealer.certificate]).valid
 
 
+def test_the_signed_attributes_of_a_seal_are_those_pyhanko_builds(sealer):
+    import asyncio
+
+    from pyhanko.sign.signers.pdf_cms import Signer
+
+    digest = hashlib.sha256(b"the byte range").digest()
+    ours = asyncio.run(sealer._signer.signed_attrs(digest, "sha256", use_pades=True))
+    theirs = asyncio.run(Signer.signed_attrs(sealer._signer, digest, "sha256", use_pades=True))
+    assert ours.dump() == theirs.dump()
+    assert [a["type"].native for a in ours] == ["content_type", "message_digest", "signing_certificate_v2"]
+    assert ours[1]["values"][0].native == digest
+    # Anything but a plain PAdES seal is pyHanko's own.
+    generic_cms = asyncio.run(sealer._signer.signed_attrs(digest, "sha256", use_pades=False))
+    assert "cms_algorithm_protection" in [a["type"].native for a in generic_cms]
+
+
 def test_a_pdf_without_the_signature_field_gets_one_with_a_stamp_naming_the_seal(sealer):
     plain = render_certificate_pdf(certificate_content(sealed=False))
     assert "/AcroForm" not in PdfReader(io.BytesIO(plain)).trailer["/Root"]
