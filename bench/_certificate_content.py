@@ -32,3 +32,23 @@ def best_rate(count: int, work, rounds: int = 3) -> float:
             work(n)
         best = max(best, count / (time.perf_counter() - started))
     return best
+
+
+def paired_rates(count: int, first, second, rounds: int = 5) -> tuple[float, float, float]:
+    """Operations per second of ``first`` and ``second`` (best of ``rounds`` each), and the median
+    over rounds of second's rate as a share of first's, each round timing both back to back.
+
+    On a shared machine whose speed drifts from one minute to the next, two figures taken minutes
+    apart compare the machine as much as the work; a round's pair shares its conditions."""
+    first(0), second(0)
+    rates: list[tuple[float, float]] = []
+    for _ in range(rounds):
+        pair = []
+        for work in (first, second):
+            started = time.perf_counter()
+            for n in range(count):
+                work(n)
+            pair.append(count / (time.perf_counter() - started))
+        rates.append((pair[0], pair[1]))
+    shares = sorted(b / a for a, b in rates)
+    return max(a for a, _ in rates), max(b for _, b in rates), shares[len(shares) // 2]
