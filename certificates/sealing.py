@@ -36,7 +36,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from asn1crypto import algos, cms, tsp
+from asn1crypto import algos, cms, core, parser, tsp
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -248,6 +248,7 @@ class _KeptKeySigner(signers.SimpleSigner):
             }
         ).dump()
         self._certificates_der: bytes | None = None
+        self._fixed_der: dict[tuple, tuple[bytes, bytes, bytes, bytes]] = {}
         # The signed attributes of a PAdES seal other than the document's digest (see ``signed_attrs``).
         self._content_type_attr_der = simple_cms_attribute("content_type", "data").dump()
         self._signing_certificate_attr_der = cms.CMSAttribute(
@@ -327,10 +328,17 @@ class _KeptKeySigner(signers.SimpleSigner):
     def _package_signature(
         self, *, digest_algorithm, cms_version, signed_attrs, signature, unsigned_attrs, encap_content_info
     ) -> cms.ContentInfo:
-        """pyHanko's SignedData, with the signer's identifier and the certificate set parsed from DER
-        kept since the first seal: pyHanko copies the certificates and the issuer's name into new
-        asn1crypto structures for every signature, and asn1crypto encodes such copies afresh when
-        the signature is written, a sixth of a seal. The same structure and bytes as pyHanko's."""
+        """pyHanko's SignedData in a ContentInfo, the same bytes. A seal's (detached, no unsigned
+        attributes) is put together from encoded parts (``_content_info_der``) and parsed back;
+        any other is built as pyHanko builds it, but with the signer's identifier and the
+        certificate set parsed from DER kept since the first seal, where pyHanko copies them into
+        new asn1crypto structures that asn1crypto encodes afresh when the signature is written."""
+        detached = encap_content_info is None or encap_content_info == {"content_type": "data"}
+        if detached and not self.attribute_certs and unsigned_attrs is None:
+            if digest_algorithm != "shake256":
+                return cms.ContentInfo.load(
+                    self._content_info_der(digest_algorithm, cms_version, signed_attrs, signature)
+                )
         if self.attribute_certs:
             return super()._package_signature(
                 digest_algorithm=digest_algorithm,
@@ -353,6 +361,37 @@ class _KeptKeySigner(signers.SimpleSigner):
             }
         )
         return cms.ContentInfo({"content_type": cms.ContentType("signed_data"), "content": signed_data})
+
+    def _content_info_der(
+        self, digest_algorithm: str, cms_version, signed_attrs: cms.CMSAttributes, signature: bytes
+    ) -> bytes:
+        """The DER of the ContentInfo that ``_package_signature`` builds for a seal without unsigned
+        attributes (no timestamp), put together from its parts' encodings with asn1crypto's encoder
+        (``parser.emit``): the parts that depend on the certificate and the algorithms alone are
+        encoded once, the signed attributes and the signature as they are. asn1crypto builds the
+        same bytes from Python values in a third of a seal, re-encoding them several times over;
+        a test compares the two."""
+        fixed = self._fixed_der.get((digest_algorithm, cms_version))
+        if fixed is None:
+            digest = algos.DigestAlgorithm({"algorithm": digest_algorithm})
+            fixed = self._fixed_der[(digest_algorithm, cms_version)] = (
+                cms.CMSVersion("v1").dump() + self._sid_der + digest.dump(),
+                self.get_signature_mechanism_for_digest(digest_algorithm).dump(),
+                cms.CMSVersion(cms_version).dump()
+                + cms.DigestAlgorithms([digest]).dump()
+                + cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
+                + self._certificate_set().dump(),
+                cms.ContentType("signed_data").dump(),
+            )
+        signer_head, signature_algorithm, signed_data_head, content_type = fixed
+        signer_info = _emit_sequence(
+            signer_head
+            + parser.emit(2, 1, 0, signed_attrs.contents)  # [0] IMPLICIT SET OF attributes
+            + signature_algorithm
+            + core.OctetString(signature).dump()
+        )
+        signed_data = _emit_sequence(signed_data_head + parser.emit(0, 1, 17, signer_info))  # SET OF one SignerInfo
+        return _emit_sequence(content_type + parser.emit(2, 1, 0, signed_data))  # [0] EXPLICIT content
 
     async def async_sign_prescribed_attributes(self, digest_algorithm: str, signed_attrs: cms.CMSAttributes, **kwargs):
         """pyHanko's, with the signed attributes encoded once and parsed back: asn1crypto encodes a
@@ -477,6 +516,11 @@ def _has_empty_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
         if field.get("/T") == name and field.get("/FT") == "/Sig":
             return "/V" not in field
     return False
+
+
+def _emit_sequence(contents: bytes) -> bytes:
+    """A DER SEQUENCE (universal, constructed, tag 16) of ``contents``."""
+    return parser.emit(0, 1, 16, contents)
 
 
 def _implicit(spec, der: bytes, tag: int):

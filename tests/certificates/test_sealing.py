@@ -227,6 +227,33 @@ def test_the_signed_attributes_of_a_seal_are_those_pyhanko_builds(sealer):
     assert "cms_algorithm_protection" in [a["type"].native for a in generic_cms]
 
 
+def test_the_signed_data_of_a_seal_is_the_one_pyhanko_builds(sealer):
+    import asyncio
+
+    from pyhanko.sign import signers
+
+    ours = sealer._signer
+    plain = signers.SimpleSigner(
+        signing_cert=ours.signing_cert, signing_key=ours.signing_key, cert_registry=ours.cert_registry
+    )
+    digest = hashlib.sha256(b"the byte range").digest()
+    attributes = asyncio.run(plain.signed_attrs(digest, "sha256", use_pades=True))
+    parts = {
+        "digest_algorithm": "sha256",
+        "cms_version": "v1",
+        "signed_attrs": attributes,
+        "signature": ours.sign_raw(attributes.dump(), "sha256"),
+        "unsigned_attrs": None,
+        "encap_content_info": {"content_type": "data"},  # as pyHanko passes it for a PDF signature
+    }
+    expected = plain._package_signature(**parts).dump()
+    assert ours._package_signature(**parts).dump() == expected
+    assert ours._package_signature(**parts).dump() == expected  # and again, from the parts kept
+    assert ours._package_signature(**{**parts, "encap_content_info": None}).dump() == expected
+    signed_data = ours._package_signature(**parts)["content"]
+    assert signed_data["signer_infos"][0]["signature"].native == parts["signature"]
+
+
 def test_a_pdf_without_the_signature_field_gets_one_with_a_stamp_naming_the_seal(sealer):
     plain = render_certificate_pdf(certificate_content(sealed=False))
     assert "/AcroForm" not in PdfReader(io.BytesIO(plain)).trailer["/Root"]
