@@ -111,19 +111,21 @@ class CertificateContent:
 
 
 class _InfoWithCode(PDFInfo):
-    """The document information: title, author (the issuing body), subject, producer and the
-    verification code. Not ReportLab's fixed dictionary, whose creation and modification dates
-    (2000-01-01 in invariant mode, which keeps the bytes deterministic) would be false, and whose
-    creator, keywords and trapping say nothing; the seal reads and rewrites this dictionary."""
+    """The document information: the title (what a PDF reader shows for the document) and the
+    verification code, nothing else. The issuing body and the training are on the page and the
+    issuing body in the seal's certificate; ReportLab's fixed dictionary would add creation and
+    modification dates of 1 January 2000 (invariant mode, which keeps the bytes deterministic), an
+    anonymous creator, empty keywords and trapping. The seal reads and rewrites this dictionary
+    (a PDF 2.0 document, which a P-256 seal makes it, keeps its metadata in the XMP stream the
+    seal writes), and pyHanko's reader parses it a byte at a time."""
 
     def __init__(self, code: str):
         super().__init__()
         self.code = code
 
     def format(self, document):
-        entries = {"Title": self.title, "Author": self.author, "Subject": self.subject, "Producer": self.producer}
-        entries[CODE_INFO_KEY] = self.code
-        return pdfdoc.PDFDictionary({key: PDFString(value) for key, value in entries.items()}).format(document)
+        entries = {"Title": PDFString(self.title), CODE_INFO_KEY: PDFString(self.code)}
+        return pdfdoc.PDFDictionary(entries).format(document)
 
 
 def date_indonesian(value) -> str:
@@ -855,8 +857,6 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
     # anything is set on it.
     canvas._doc.info = _InfoWithCode(content.code)
     canvas.setTitle(f"{content.title} {content.number}")
-    canvas.setAuthor(content.issuer)
-    canvas.setSubject(content.course_title)
 
     _draw_frame(canvas)
     if content.issuer_logo:
