@@ -193,10 +193,10 @@ if __name__ == "__main__":
     sealer = configured_sealer()  # creates the demo seal once, in KEYS
     print(f"seal: {sealer.describe().name} ({'demo' if sealer.describe().demo else 'configured'})")
     # As issued: the visible seal names the seal (render_sealed_certificate sets it).
-    pdfs = [render_certificate_pdf(replace(content(n), seal_name=sealer.describe().name)) for n in range(count)]
+    seal_name = sealer.describe().name
+    pdfs = [render_certificate_pdf(replace(content(n), seal_name=seal_name)) for n in range(count)]
 
     print(f"PDFs, {count} certificates, full official layout")
-    seal_name = sealer.describe().name
     # Render only and render + seal timed in pairs, round by round (see paired_rates).
     render_plain, render_seal, seal_share = paired_rates(
         count,

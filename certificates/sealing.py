@@ -308,8 +308,7 @@ class _KeptKeySigner(signers.SimpleSigner):
             self._certificates_der = cms.CertificateSet(
                 [cms.CertificateChoices(name="certificate", value=c) for c in chosen]
             ).dump()
-        # As SignedData holds it, [0] IMPLICIT: see ``_implicit``.
-        return _implicit(cms.CertificateSet, self._certificates_der, 0)
+        return cms.CertificateSet.load(self._certificates_der)
 
     def signer_info(self, digest_algorithm: str, signed_attrs, signature):
         if digest_algorithm == "shake256":
@@ -320,7 +319,7 @@ class _KeptKeySigner(signers.SimpleSigner):
                 "sid": cms.SignerIdentifier.load(self._sid_der),
                 "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
                 "signature_algorithm": self.get_signature_mechanism_for_digest(digest_algorithm),
-                "signed_attrs": _implicit(cms.CMSAttributes, signed_attrs.dump(), 0),
+                "signed_attrs": signed_attrs,
                 "signature": signature,
             }
         )
@@ -334,11 +333,8 @@ class _KeptKeySigner(signers.SimpleSigner):
         certificate set parsed from DER kept since the first seal, where pyHanko copies them into
         new asn1crypto structures that asn1crypto encodes afresh when the signature is written."""
         detached = encap_content_info is None or encap_content_info == {"content_type": "data"}
-        if detached and not self.attribute_certs and unsigned_attrs is None:
-            if digest_algorithm != "shake256":
-                return cms.ContentInfo.load(
-                    self._content_info_der(digest_algorithm, cms_version, signed_attrs, signature)
-                )
+        if detached and unsigned_attrs is None and not self.attribute_certs and digest_algorithm != "shake256":
+            return cms.ContentInfo.load(self._content_info_der(digest_algorithm, cms_version, signed_attrs, signature))
         if self.attribute_certs:
             return super()._package_signature(
                 digest_algorithm=digest_algorithm,
@@ -380,7 +376,7 @@ class _KeptKeySigner(signers.SimpleSigner):
                 cms.CMSVersion(cms_version).dump()
                 + cms.DigestAlgorithms([digest]).dump()
                 + cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
-                + self._certificate_set().dump(),
+                + parser.emit(2, 1, 0, self._certificate_set().contents),  # [0] IMPLICIT SET OF certificates
                 cms.ContentType("signed_data").dump(),
             )
         signer_head, signature_algorithm, signed_data_head, content_type = fixed
@@ -521,17 +517,6 @@ def _has_empty_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
 def _emit_sequence(contents: bytes) -> bytes:
     """A DER SEQUENCE (universal, constructed, tag 16) of ``contents``."""
     return parser.emit(0, 1, 16, contents)
-
-
-def _implicit(spec, der: bytes, tag: int):
-    """``der`` (a SET OF, universal tag 0x31) parsed as ``spec`` under [``tag``] IMPLICIT: the same
-    contents with the context-specific constructed tag in place of the universal one.
-
-    asn1crypto tags a value put into an IMPLICIT field by copying it, deeply for one built from
-    Python values; one parsed with the field's tagging already is used, and written, as it is."""
-    if der[0] != 0x31 or not 0 <= tag < 31:
-        raise ValueError("Not a DER SET OF, or a tag that needs more than one byte")
-    return spec.load(bytes([0xA0 | tag]) + der[1:], implicit=tag)
 
 
 def _write_private(path: Path, data: bytes) -> None:

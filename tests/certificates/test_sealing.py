@@ -252,6 +252,10 @@ def test_the_signed_data_of_a_seal_is_the_one_pyhanko_builds(sealer):
     assert ours._package_signature(**{**parts, "encap_content_info": None}).dump() == expected
     signed_data = ours._package_signature(**parts)["content"]
     assert signed_data["signer_infos"][0]["signature"].native == parts["signature"]
+    # With unsigned attributes (a timestamp token's place), built as pyHanko builds it.
+    unsigned = asyncio.run(plain.signed_attrs(digest, "sha256", use_pades=False))
+    with_unsigned = {**parts, "unsigned_attrs": unsigned}
+    assert ours._package_signature(**with_unsigned).dump() == plain._package_signature(**with_unsigned).dump()
 
 
 def test_a_pdf_without_the_signature_field_gets_one_with_a_stamp_naming_the_seal(sealer):
