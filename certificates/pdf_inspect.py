@@ -121,7 +121,12 @@ def _code_in_text(data: bytes) -> str | None:
 
 
 def inspect_pdf(data: bytes, trust_roots: Sequence[bytes]) -> dict:
-    """Read an untrusted PDF: ``{"pages", "code", "code_source", "seal"}`` or ``{"error": code}``.
+    """Read an untrusted PDF: ``{"pages", "code", "code_source", "codes", "seal"}`` or ``{"error": code}``.
+
+    ``code`` is the verification code the file carries: ``/GCIOCode`` in its document information
+    (``code_source`` "info") or else the one printed on page 1 ("text"). ``codes`` lists every code
+    found, that one first: when the seal does not hold, the page's code is read as well, since
+    whoever altered the file may have altered the information's code too.
 
     Call it through ``inspect_bounded``: parsing itself is not bounded here."""
     reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -130,16 +135,20 @@ def inspect_pdf(data: bytes, trust_roots: Sequence[bytes]) -> dict:
     pages = reader.root["/Pages"].get("/Count", 0)
     if not isinstance(pages, int) or not 0 < pages <= MAX_PAGES:
         return {"error": "unreadable"}
-    code, source = None, None
+    seal = seal_status_of(reader, trust_roots)
+    found: list[tuple[str, str]] = []
     info = reader.trailer_view.get("/Info")
     if info is not None:
         value = info.get_object().get(CODE_INFO_KEY)
         code = code_normalize(str(value)) if value is not None else None
-        source = "info" if code else None
-    if code is None:
+        if code:
+            found.append((code, "info"))
+    if not found or not seal.valid:
         code = _code_in_text(data)
-        source = "text" if code else None
-    return {"pages": pages, "code": code, "code_source": source, "seal": seal_status_of(reader, trust_roots)}
+        if code and code not in (known for known, _source in found):
+            found.append((code, "text"))
+    code, source = found[0] if found else (None, None)
+    return {"pages": pages, "code": code, "code_source": source, "codes": [c for c, _s in found], "seal": seal}
 
 
 def _current_address_space() -> int | None:

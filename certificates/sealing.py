@@ -758,6 +758,8 @@ class Inspection:
     code_source: Literal["info", "text"] | None  # /GCIOCode, or the text of page 1
     seal: SealStatus
     pages: int
+    # Every code found, ``code`` first; with a seal that does not hold, the page's as well.
+    codes: tuple[str, ...] = ()
 
 
 def document_inspect(
@@ -794,6 +796,7 @@ def document_inspect(
         code_source=result["code_source"],
         seal=result["seal"],
         pages=result["pages"],
+        codes=tuple(result["codes"]),
     )
 
 

@@ -49,7 +49,8 @@ def test_a_revoked_certificates_file_is_genuine_but_says_revoked(api_client, iss
 
 def test_a_byte_changed_after_sealing_is_modified(api_client, issued):
     data = stored_bytes(issued)
-    # One byte of the holder's NIP in the document information is rewritten; the file still parses.
+    # One byte of the verification code in the document information is rewritten (the file still
+    # parses): it names no certificate now, but the code printed on the page is the certificate's.
     marker = f"/GCIOCode ({code_display(issued.code)})".encode()
     assert data.count(marker) == 1
     index = data.index(marker) + len(b"/GCIOCode (") + 1
