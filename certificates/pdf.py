@@ -802,21 +802,25 @@ def _draw_seal_field(canvas: Canvas, content: CertificateContent) -> None:
         _draw_text(canvas, line.text, line.font, line.size, line.x0, line.y)
     canvas.endForm()
     doc = canvas._doc
+    # The field and its widget in one dictionary, with what a reader needs and nothing optional
+    # (no /Type /Annot, no /P: the page lists it in /Annots): the seal parses it, and writes it again.
     widget = pdfdoc.PDFDictionary(
         {
-            "Type": pdfdoc.PDFName("Annot"),
             "Subtype": pdfdoc.PDFName("Widget"),
             "FT": pdfdoc.PDFName("Sig"),
             "T": PDFString(SEAL_FIELD_NAME),
             "TU": PDFString(SEAL_FIELD_LABEL),
             "F": 132,  # printed, locked
             "Rect": pdfdoc.PDFArray(list(SEAL_PLACEMENT.box)),
-            "P": doc.thisPageRef(),
             "AP": pdfdoc.PDFDictionary({"N": pdfdoc.PDFObjectReference(doc.getXObjectName(name))}),
         }
     )
     canvas._addAnnotation(widget, SEAL_FIELD_NAME)
-    doc.Catalog.AcroForm = pdfdoc.PDFDictionary({"Fields": pdfdoc.PDFArray([doc.refAnnotation(SEAL_FIELD_NAME)])})
+    # SignaturesExist | AppendOnly: what the form's flags say once it is signed, set here so that
+    # signing does not write the form again.
+    doc.Catalog.AcroForm = pdfdoc.PDFDictionary(
+        {"Fields": pdfdoc.PDFArray([doc.refAnnotation(SEAL_FIELD_NAME)]), "SigFlags": 3}
+    )
 
 
 class _TrimmedPage(pdfdoc.PDFPage):
@@ -829,6 +833,22 @@ class _TrimmedPage(pdfdoc.PDFPage):
         self.Trans = None
         super().check_format(document)
         self.Resources.ProcSet = []
+
+
+class _TrimmedCatalog(pdfdoc.PDFCatalog):
+    """The document catalog without /PageMode /UseNone (the default), and with the form (a
+    certificate rendered for sealing has one) written into the catalog rather than as an object
+    of its own. The seal reads the catalog and the form; each object it reads costs it a lookup
+    in the cross-reference table and a parse."""
+
+    __Defaults__ = {key: value for key, value in pdfdoc.PDFCatalog.__Defaults__.items() if key != "PageMode"}
+    __Refs__ = [key for key in pdfdoc.PDFCatalog.__Refs__ if key != "AcroForm"]
+
+
+# A certificate rendered for sealing is a PDF 2.0 document: the version whose signatures the seal
+# is (PAdES, ETSI.CAdES.detached, in ISO 32000-2; ECDSA by ISO 32002). Declared in the header at
+# render, so that the seal need not raise the version in a catalog it writes again.
+SEALED_PDF_VERSION = (2, 0)
 
 
 def certificate_lines(content: CertificateContent) -> list[_Line]:
@@ -852,7 +872,14 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
     field (``SEAL_FIELD_NAME``) with the visible seal's appearance fills it, which the seal signs."""
     _fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1)
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        invariant=True,
+        pageCompression=1,
+        pdfVersion=SEALED_PDF_VERSION if content.sealed else None,
+    )
+    canvas._doc.Catalog.__class__ = _TrimmedCatalog
     # ReportLab has no public way to add an information key; its info object is replaced before
     # anything is set on it.
     canvas._doc.info = _InfoWithCode(content.code)

@@ -475,7 +475,7 @@ class LocalSealer:
         )
 
         def sign(reserve: int | None):
-            writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+            writer = _SignatureOnlyWriter(BytesIO(pdf_bytes), strict=False)
             if _has_empty_field(writer, FIELD_NAME):
                 style, field = NoOpStampStyle(), None
             else:
@@ -502,6 +502,20 @@ class LocalSealer:
             self._reserve = None
             output = _sealing_run(lambda: sign(None))
         return output.getvalue()
+
+
+class _SignatureOnlyWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, adding the signature and nothing else.
+
+    By default the writer also records itself in the document's metadata when it writes: a
+    /Producer and /ModDate in the document information and, the output being PDF 2.0 (an ECDSA
+    seal makes it so), an XMP metadata stream, which writes the catalog again. A certificate's
+    document information is part of what was issued; the seal's own time is in its signature
+    (/M) and its signed attributes. Tested: the update a seal appends holds the signature field
+    and the signature, and the document information and the catalog stay as rendered."""
+
+    def _update_meta(self):
+        pass
 
 
 def _has_empty_field(writer: IncrementalPdfFileWriter, name: str) -> bool:

@@ -276,6 +276,24 @@ def test_render_sealed_certificate_seals_the_rendered_pdf_where_the_renderer_lef
     assert signature["/Location"] == "Samarinda"
 
 
+def test_a_certificate_rendered_for_sealing_is_pdf_2_0_with_its_form_ready_to_sign():
+    sealed_content = render_certificate_pdf(CONTENT)
+    unsealed_content = render_certificate_pdf(replace(CONTENT, sealed=False))
+    assert sealed_content.startswith(b"%PDF-2.0\n") and unsealed_content.startswith(b"%PDF-1.4\n")
+    reader = PdfReader(io.BytesIO(sealed_content))
+    catalog = reader.trailer["/Root"]
+    # The form is in the catalog itself, flagged as a signed form will be; no default /PageMode.
+    assert set(catalog) == {"/Type", "/Pages", "/AcroForm"}
+    assert not hasattr(catalog.raw_get("/AcroForm"), "idnum")
+    form = catalog["/AcroForm"]
+    assert form["/SigFlags"] == 3
+    (widget,) = [reference.get_object() for reference in form["/Fields"]]
+    assert set(widget) == {"/Subtype", "/FT", "/T", "/TU", "/F", "/Rect", "/AP"}
+    assert (widget["/FT"], widget["/T"], widget["/F"]) == ("/Sig", "SegelElektronik", 132)
+    assert [a.get_object() for a in reader.pages[0]["/Annots"]] == [widget]
+    assert set(PdfReader(io.BytesIO(unsealed_content)).trailer["/Root"]) == {"/Type", "/Pages"}
+
+
 def test_render_sealed_certificate_uses_the_configured_seal_by_default(settings, tmp_path):
     settings.CERTIFICATES_KEY_DIR = str(tmp_path)
     settings.CERTIFICATES_SIGNING_P12 = ""

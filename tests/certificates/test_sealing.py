@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import io
 import os
+import re
 import stat
 import time
 import zlib
@@ -258,6 +259,34 @@ def test_the_signed_data_of_a_seal_is_the_one_pyhanko_builds(sealer):
     assert ours._package_signature(**with_unsigned).dump() == plain._package_signature(**with_unsigned).dump()
 
 
+def objects_in_last_update(original: bytes, sealed: bytes) -> set[int]:
+    """The numbers of the objects the incremental update after ``original`` writes."""
+    assert sealed.startswith(original)
+    return {int(number) for number in re.findall(rb"(?m)^(\d+) 0 obj\b", sealed[len(original) :])}
+
+
+def test_the_seal_adds_the_signature_and_leaves_the_rest_of_the_document_as_rendered(sealer, unsealed, sealed):
+    before = PdfReader(io.BytesIO(unsealed))
+    after = PdfReader(io.BytesIO(sealed))
+    (field_reference,) = before.trailer["/Root"]["/AcroForm"]["/Fields"]
+    signature_reference = after.trailer["/Root"]["/AcroForm"]["/Fields"][0].get_object().raw_get("/V")
+    catalog_number = before.trailer.raw_get("/Root").idnum
+    # The field (now holding its signature), the signature, and the catalog, which declares the
+    # extension an ECDSA signature needs (ISO 32002); no information, no XMP metadata.
+    assert objects_in_last_update(unsealed, sealed) == {
+        field_reference.idnum,
+        signature_reference.idnum,
+        catalog_number,
+    }
+    update = sealed[len(unsealed) :]
+    assert b"/Metadata" not in update and b"/Producer" not in update and b"/ModDate" not in update
+    assert dict(after.metadata) == dict(before.metadata)
+    catalog_before, catalog_after = before.trailer["/Root"], after.trailer["/Root"]
+    assert set(catalog_after) == {*catalog_before, "/Extensions"}
+    assert [e["/ExtensionLevel"] for e in catalog_after["/Extensions"]["/ISO_"]] == [32002]
+    assert after.pdf_header == "%PDF-2.0" and "/Version" not in catalog_after
+
+
 def test_a_pdf_without_the_signature_field_gets_one_with_a_stamp_naming_the_seal(sealer):
     plain = render_certificate_pdf(certificate_content(sealed=False))
     assert "/AcroForm" not in PdfReader(io.BytesIO(plain)).trailer["/Root"]
@@ -369,11 +398,15 @@ def test_document_inspect_reads_the_code_and_the_seal_and_the_verdict_follows(fa
     assert sealing.document_verdict(inspection, hashlib.sha256(b"another file").hexdigest()) == "modified"
     assert sealing.document_verdict(inspection, None) == "unknown"
 
+    assert inspection.codes == ("ABCDEFGHJKMN",)  # a seal that holds: the page is not read
+
     forged = sealed.replace(b"/GCIOCode (ABCD-EFGH-JKMN)", b"/GCIOCode (ABCD-EFGH-JKMP)")
+    assert forged != sealed
     forged_inspection = sealing.document_inspect(forged, trust_roots=[sealer.certificate])
-    # The seal's own update repeats the information dictionary, so the newest one still names
-    # ABCD-EFGH-JKMN: a code of ours, bytes that differ, a seal that no longer holds.
-    assert forged_inspection.code == "ABCDEFGHJKMN" and not forged_inspection.seal.valid
+    # The altered information names another code; the seal no longer holds, so the page is read
+    # too, and the code printed on it is the certificate's own.
+    assert (forged_inspection.code, forged_inspection.code_source) == ("ABCDEFGHJKMP", "info")
+    assert forged_inspection.codes == ("ABCDEFGHJKMP", "ABCDEFGHJKMN") and not forged_inspection.seal.valid
     assert sealing.document_verdict(forged_inspection, stored) == "modified"
 
     # Same bytes as issued but not sealed (or sealed by someone else) is not genuine either.
