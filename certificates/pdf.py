@@ -878,6 +878,9 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
         invariant=True,
         pageCompression=1,
         pdfVersion=SEALED_PDF_VERSION if content.sealed else None,
+        # The font the canvas starts with, set in the page's preamble: one the page uses anyway,
+        # rather than Helvetica, which nothing on the page is set in.
+        initialFontName=SERIF,
     )
     canvas._doc.Catalog.__class__ = _TrimmedCatalog
     # ReportLab has no public way to add an information key; its info object is replaced before

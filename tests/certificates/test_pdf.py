@@ -294,6 +294,13 @@ def test_a_certificate_rendered_for_sealing_is_pdf_2_0_with_its_form_ready_to_si
     assert set(PdfReader(io.BytesIO(unsealed_content)).trailer["/Root"]) == {"/Type", "/Pages"}
 
 
+def test_the_page_carries_only_the_fonts_its_text_is_set_in():
+    fonts = PdfReader(io.BytesIO(render_certificate_pdf(CONTENT))).pages[0]["/Resources"]["/Font"]
+    names = sorted(str(font.get_object()["/BaseFont"]).split("+", 1)[1] for font in fonts.values())
+    # No Helvetica: the canvas starts in the certificate's own serif.
+    assert names == ["SourceSerifPro-Bold", "SourceSerifPro-It", "SourceSerifPro-Regular"]
+
+
 def test_render_sealed_certificate_uses_the_configured_seal_by_default(settings, tmp_path):
     settings.CERTIFICATES_KEY_DIR = str(tmp_path)
     settings.CERTIFICATES_SIGNING_P12 = ""
