@@ -251,6 +251,7 @@ class _KeptKeySigner(signers.SimpleSigner):
         self._fixed_der: dict[tuple, tuple[bytes, bytes, bytes, bytes]] = {}
         # The signed attributes of a PAdES seal other than the document's digest (see ``signed_attrs``).
         self._content_type_attr_der = simple_cms_attribute("content_type", "data").dump()
+        self._message_digest_type_der = cms.CMSAttributeType("message_digest").dump()
         self._signing_certificate_attr_der = cms.CMSAttribute(
             {"type": "signing_certificate_v2", "values": [tsp.SigningCertificateV2.load(self.signing_certificate.der)]}
         ).dump()
@@ -290,12 +291,14 @@ class _KeptKeySigner(signers.SimpleSigner):
                 dry_run=dry_run,
                 is_pdf_sig=is_pdf_sig,
             )
-        return cms.CMSAttributes(
-            [
-                cms.CMSAttribute.load(self._content_type_attr_der),
-                simple_cms_attribute("message_digest", data_digest),
-                cms.CMSAttribute.load(self._signing_certificate_attr_der),
-            ]
+        # SET OF Attribute; the message digest: SEQUENCE { type, SET { OCTET STRING } }. Parsed
+        # from its encoding, the structure writes those bytes again as they are when pyHanko
+        # encodes it (to be signed, then in the SignedData).
+        digest_attr = _emit_sequence(
+            self._message_digest_type_der + parser.emit(0, 1, 17, core.OctetString(data_digest).dump())
+        )
+        return cms.CMSAttributes.load(
+            parser.emit(0, 1, 17, self._content_type_attr_der + digest_attr + self._signing_certificate_attr_der)
         )
 
     def _certificate_set(self) -> cms.CertificateSet:
