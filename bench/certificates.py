@@ -4,11 +4,13 @@ Run: .venv/bin/python bench/certificates.py [count]
 Prints, on a throw-away PostgreSQL database (and Redis db 13 for the worker part), for ``count``
 certificates (default 300) with every element of the official layout:
   1. render only, as issued (the visible seal naming the seal): PDFs per second, best of 5 rounds
-     for plain names (built-in fonts), of 3 for names outside Latin-1 (embedded, subset TrueType);
+     for plain names (Latin-1), of 3 for names outside Latin-1 (Vietnamese, Polish); both set in
+     the certificate's embedded, subset serif;
   2. render + seal with the demo seal (EC P-256), as issued (render_sealed_certificate): PDFs per
      second, as a share of render only (target >= 50 %: sealing costs less than rendering), the
      median over 5 rounds each timing render only and render + seal back to back, so a drift in
-     the machine's speed between the two does not count; the seal alone in ms, and the seal's
+     the machine's speed between the two does not count (bench/seal_instructions.py counts both in
+     instructions, which do not drift); the seal alone in ms, and the seal's
      time step by step (bench/_seal_steps.py);
   3. the issuing service (database, number counter, snapshot, PDF, seal, storage, SHA-256), one
      certificate at a time and in batches (as the issuing task runs it), as a share of render + seal,
@@ -208,10 +210,10 @@ if __name__ == "__main__":
     )
     seal_alone = best_rate(count, lambda n: sealer.seal(pdfs[n], location="Samarinda"))
     print(
-        f"  render only, plain names (built-in fonts):         {render_plain:7.1f} PDFs/s ({1000 / render_plain:5.2f} ms)"
+        f"  render only, plain names (Latin-1):                {render_plain:7.1f} PDFs/s ({1000 / render_plain:5.2f} ms)"
     )
     print(
-        f"  render only, names outside Latin-1 (embedded TTF): {render_wide:7.1f} PDFs/s ({1000 / render_wide:5.2f} ms)"
+        f"  render only, names outside Latin-1:                {render_wide:7.1f} PDFs/s ({1000 / render_wide:5.2f} ms)"
     )
     print(
         f"  render + seal, plain names (demo seal, EC P-256):  {render_seal:7.1f} PDFs/s "
