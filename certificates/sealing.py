@@ -3,7 +3,9 @@
 A seal is a CMS signature in the PDF (``/SubFilter /ETSI.CAdES.detached``) made with the issuing
 body's certificate and key, in the visible signature field that ``certificates.pdf`` places in
 ``SEAL_PLACEMENT`` with its appearance (who seals, and the date), so a PDF reader shows who sealed
-the document. Sealing fills in that field's signature and leaves the page as it was drawn.
+the document. Sealing fills in that field's signature and leaves the page as it was drawn: the
+incremental update it appends holds the field, the signature and the catalog (which declares the
+extension an ECDSA signature needs), and no metadata of its own (``_SignatureOnlyWriter``).
 
 Sealing is not byte-deterministic: the signature carries the signing time (and, with a
 time-stamping authority, a token with its own time and nonce), so sealing the same PDF twice gives
@@ -14,7 +16,7 @@ Who holds the key is behind the ``Sealer`` protocol. ``LocalSealer`` signs with 
 PKCS#12 file (``CERTIFICATES_SIGNING_P12`` / ``CERTIFICATES_SIGNING_PASSPHRASE``, or the demo seal
 that ``demo_seal_ensure`` creates). A remote electronic-seal service (for a government body in
 Indonesia, BSrE's seal API) plugs in as another ``Sealer``: its ``seal`` builds the same
-``PdfSigner`` with a ``pyhanko.sign.signers.Signer`` subclass whose ``signing_cert`` is the body's
+``PdfSigner`` on the same writer with a ``pyhanko.sign.signers.Signer`` subclass whose ``signing_cert`` is the body's
 certificate (fetched once from the service) and whose ``async_sign_raw(data, digest_algorithm)``
 sends the digest of ``data`` to the service and returns the raw signature it answers (pyHanko
 builds the CMS around it); ``describe`` reports that certificate. Nothing else changes: the field,
