@@ -52,12 +52,15 @@ def child(kind: str, count: int, folder: str) -> None:
     _django(folder)
     from certificates.pdf import render_certificate_pdf
 
-    # Certificates of their own (the renderer caches what repeats: a text's width, a QR code).
-    sealer, contents = _contents(count + 1)
     if kind == "render":
+        # Certificates of their own (the renderer caches what repeats: a text's width, a QR code).
+        _sealer, contents = _contents(count + 1)
         for item in contents:
             render_certificate_pdf(item)
     else:
+        from certificates.sealing import configured_sealer
+
+        sealer = configured_sealer()
         pdfs = [(Path(folder) / f"{n}.pdf").read_bytes() for n in range(count + 1)]
         for pdf in pdfs:
             sealer.seal(pdf, location="Samarinda")

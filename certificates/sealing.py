@@ -16,11 +16,11 @@ Who holds the key is behind the ``Sealer`` protocol. ``LocalSealer`` signs with 
 PKCS#12 file (``CERTIFICATES_SIGNING_P12`` / ``CERTIFICATES_SIGNING_PASSPHRASE``, or the demo seal
 that ``demo_seal_ensure`` creates). A remote electronic-seal service (for a government body in
 Indonesia, BSrE's seal API) plugs in as another ``Sealer``: its ``seal`` builds the same
-``PdfSigner`` on the same writer with a ``pyhanko.sign.signers.Signer`` subclass whose ``signing_cert`` is the body's
-certificate (fetched once from the service) and whose ``async_sign_raw(data, digest_algorithm)``
-sends the digest of ``data`` to the service and returns the raw signature it answers (pyHanko
-builds the CMS around it); ``describe`` reports that certificate. Nothing else changes: the field,
-the metadata and ``seal_validate`` stay as they are.
+``PdfSigner`` on the same writer (``_SignatureOnlyWriter``) with a ``pyhanko.sign.signers.Signer``
+subclass whose ``signing_cert`` is the body's certificate (fetched once from the service) and
+whose ``async_sign_raw(data, digest_algorithm)`` sends the digest of ``data`` to the service and
+returns the raw signature it answers (pyHanko builds the CMS around it); ``describe`` reports that
+certificate. Nothing else changes: the field, the metadata and ``seal_validate`` stay as they are.
 """
 
 import asyncio
@@ -516,8 +516,9 @@ class _SignatureOnlyWriter(IncrementalPdfFileWriter):
     /Producer and /ModDate in the document information and, the output being PDF 2.0 (an ECDSA
     seal makes it so), an XMP metadata stream, which writes the catalog again. A certificate's
     document information is part of what was issued; the seal's own time is in its signature
-    (/M) and its signed attributes. Tested: the update a seal appends holds the signature field
-    and the signature, and the document information and the catalog stay as rendered."""
+    (/M) and its signed attributes. Tested: the update a seal appends holds the signature field,
+    the signature and the catalog (declaring the ECDSA extension), and the document information
+    stays as rendered."""
 
     def _update_meta(self):
         pass
@@ -778,7 +779,7 @@ class Inspection:
     seal: SealStatus
     pages: int
     # Every code found, ``code`` first; with a seal that does not hold, the page's as well.
-    codes: tuple[str, ...] = ()
+    codes: tuple[str, ...]
 
 
 def document_inspect(

@@ -194,14 +194,12 @@ def document_verification_payload(data: bytes) -> dict[str, Any]:
         raise SealUnavailable() from exc
     inspection = document_inspect(data, trust_roots=roots)
     certificate = None
-    codes = inspection.codes or ((inspection.code,) if inspection.code else ())
-    if codes:
+    if inspection.codes:
         # The first code the file carries that is ours (a file whose seal no longer holds may carry
         # an altered code in its document information, and its own on the page).
-        found = {
-            c.code: c for c in Certificate.objects.filter(code__in=codes).only("code", "number", "status", "sha256")
-        }
-        certificate = next((found[code] for code in codes if code in found), None)
+        found = Certificate.objects.filter(code__in=inspection.codes).only("code", "number", "status", "sha256")
+        by_code = {c.code: c for c in found}
+        certificate = next((by_code[code] for code in inspection.codes if code in by_code), None)
     verdict = document_verdict(inspection, certificate.sha256 if certificate else None)
     if verdict != "genuine":
         return {"genuine": False, "reason": verdict}

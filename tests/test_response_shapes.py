@@ -73,7 +73,9 @@ def test_a_my_certificates_item_is_what_its_serializer_documents_and_carries_the
 def test_the_document_verification_body_is_what_its_serializer_documents(monkeypatch):
     certificate = CertificateFactory(sha256="ab" * 32)
     seal = sealing.SealStatus(present=True, intact=True, trusted=True, signer="DEMO", signed_at=timezone.now())
-    inspection = sealing.Inspection(sha256="ab" * 32, code=certificate.code, code_source="info", seal=seal, pages=1)
+    inspection = sealing.Inspection(
+        sha256="ab" * 32, code=certificate.code, code_source="info", seal=seal, pages=1, codes=(certificate.code,)
+    )
     monkeypatch.setattr(sealing, "document_inspect", lambda data, trust_roots: inspection)
     monkeypatch.setattr(sealing, "seal_trust_roots", lambda: [])
     genuine = document_verification_payload(b"%PDF-")
